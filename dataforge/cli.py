@@ -1,0 +1,119 @@
+"""The command line. The only place that prints errors and picks exit codes (0 ok, 1 data problems, 2 usage)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Callable
+
+from dataforge import __version__
+from dataforge.errors import DataforgeError
+
+FORMAT_CHOICES = ("auto", "alpaca", "chat", "sharegpt", "prompt-completion")
+
+
+def _emit_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(text, file=sys.stderr)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from dataforge.validate import print_problem, validate
+
+    summary = validate(args.paths, args.format, out=args.out, rejects=args.rejects,
+                       allow_extra=args.allow_extra, report=None if args.quiet else print_problem)
+    for f in summary.files:
+        if f.records == 0:
+            print(f"{f.path}: no records: the file is empty or has only blank lines", file=sys.stderr)
+        _say(args, f"{f.path}: {f.format}: {f.records} records, {f.valid} valid, {f.invalid} invalid, "
+                   f"{f.blank_lines} blank lines")
+    if args.json:
+        _emit_json(summary.as_json())
+    bad = summary.total("invalid") > 0 or any(f.records == 0 for f in summary.files)
+    return 1 if bad else 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from dataforge.convert import convert
+    from dataforge.validate import print_problem
+
+    summary = convert(args.path, args.to, args.output, fmt=args.format, lossy=args.lossy,
+                      history=not args.no_history, allow_extra=args.allow_extra,
+                      report=None if args.quiet else print_problem)
+    _say(args, f"{args.path}: {summary.source_format} -> {args.to}: {summary.written} of {summary.records} "
+               f"records written to {args.output} ({summary.invalid} invalid, {summary.lossy_refused} refused as "
+               f"lossy, {summary.lossy_written} written with loss)")
+    if args.json:
+        _emit_json(summary.as_json())
+    if summary.records == 0:
+        print(f"{args.path}: no records: the file is empty or has only blank lines", file=sys.stderr)
+    return 1 if summary.invalid or summary.lossy_refused or not summary.records else 0
+
+
+def _add_validate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="check records against their format's schema and conversation rules")
+    p.add_argument("paths", nargs="+", metavar="PATH", help=".jsonl, .json (one top-level array) or .parquet")
+    p.add_argument("--format", default="auto", choices=FORMAT_CHOICES, help="default: detected per file")
+    p.add_argument("--out", help="write valid records here (JSONL, original lines)")
+    p.add_argument("--rejects", help="write invalid records here (JSONL: file, line, errors, raw)")
+    p.add_argument("--allow-extra", action="store_true", help="accept unknown top-level fields")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="print no per-record problems")
+
+
+def _add_convert(sub: argparse._SubParsersAction) -> None:
+    from dataforge.convert import TARGETS
+
+    p = sub.add_parser("convert", help="convert between alpaca, chat, sharegpt, prompt-completion and parquet")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--to", required=True, choices=TARGETS)
+    p.add_argument("-o", "--output", required=True, metavar="OUT")
+    p.add_argument("--format", default="auto", choices=FORMAT_CHOICES, help="input format; default: detected")
+    p.add_argument("--lossy", action="store_true", help="write records even when the conversion loses data")
+    p.add_argument("--no-history", action="store_true", help="alpaca: keep only the last turn (lossy)")
+    p.add_argument("--allow-extra", action="store_true", help="keep unknown top-level fields under meta")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("-q", "--quiet", action="store_true")
+
+
+# command name -> (parser builder, handler). tests/test_cli.py keeps this in sync with the parser.
+COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
+    "validate": (_add_validate, cmd_validate),
+    "convert": (_add_convert, cmd_convert),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dataforge", description="Turkish-first SFT data: validate, convert, check, train.")
+    parser.add_argument("--version", action="version", version=f"dataforge {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add, _ in COMMANDS.values():
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command][1](args)
+    except DataforgeError as exc:
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: say so in one line; the traceback only on request
+        if os.environ.get("DATAFORGE_DEBUG") == "1":
+            raise
+        print(f"dataforge: internal error: {type(exc).__name__}: {exc} (set DATAFORGE_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return 2

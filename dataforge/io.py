@@ -1,0 +1,244 @@
+"""Streaming readers and writers that keep file and line numbers.
+
+Readers yield `Item`s: one per non-blank JSONL line, per element of a top-level JSON array, or per parquet row.
+Nothing is held beyond one block of input, so memory stays flat however large the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+from dataforge.errors import InputError
+
+BOM = b"\xef\xbb\xbf"
+BLOCK = 1 << 20
+MAX_LINE_BYTES = 64 << 20  # a line longer than this is rejected, not read whole: guards against binary blobs
+UNPARSED = object()
+
+
+@dataclass
+class Item:
+    """One input record before parsing. `raw` is the original bytes (no line terminator)."""
+
+    line: int
+    raw: bytes
+    obj: Any = UNPARSED  # already-parsed value (JSON arrays, parquet), else parsed later
+    error: str | None = None  # set when the reader itself could not cut out a record (over-long line)
+
+
+@dataclass
+class ReadStats:
+    blank_lines: int = 0
+    bytes_read: int = 0
+    kind: str = "jsonl"
+    extra: dict = field(default_factory=dict)
+
+
+def open_input(path: str) -> IO[bytes]:
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory; give a .jsonl, .json or .parquet file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open: {exc.strerror}") from None
+
+
+def read_items(path: str, stats: ReadStats | None = None) -> Iterator[Item]:
+    """Items of a JSONL, JSON-array or parquet file, chosen by content and extension."""
+    stats = stats if stats is not None else ReadStats()
+    if path.endswith(".parquet"):
+        stats.kind = "parquet"
+        yield from _parquet_items(path)
+        return
+    with open_input(path) as f:
+        head = f.read(4096)
+        f.seek(0)
+        first = head[len(BOM):] if head.startswith(BOM) else head
+        if first.lstrip()[:1] == b"[":
+            stats.kind = "json-array"
+            yield from _array_items(f, path, stats)
+        else:
+            yield from _jsonl_items(f, stats)
+
+
+def _jsonl_items(f: IO[bytes], stats: ReadStats) -> Iterator[Item]:
+    """Non-blank lines, BOM and CR stripped. Blank lines are counted, not yielded."""
+    line_no = 0
+    carry = b""
+    first = True
+    while True:
+        block = f.read(BLOCK)
+        if first:
+            first = False
+            if block.startswith(BOM):
+                block = block[len(BOM):]
+        if not block:
+            break
+        stats.bytes_read += len(block)
+        lines = (carry + block).split(b"\n")
+        carry = lines.pop()
+        for raw in lines:
+            line_no += 1
+            if raw.endswith(b"\r"):
+                raw = raw[:-1]
+            if not raw.strip():
+                stats.blank_lines += 1
+                continue
+            yield Item(line_no, raw)
+        if len(carry) > MAX_LINE_BYTES:
+            line_no += 1
+            yield _skip_long_line(f, carry, line_no, stats)
+            carry = b""
+    if carry:  # last line without a newline (or a truncated one: its parse will fail and say so)
+        line_no += 1
+        carry = carry[:-1] if carry.endswith(b"\r") else carry
+        if carry.strip():
+            yield Item(line_no, carry)
+        else:
+            stats.blank_lines += 1
+
+
+def _skip_long_line(f: IO[bytes], head: bytes, line_no: int, stats: ReadStats) -> Item:
+    """Consume the rest of an over-long line without holding it; keep the first KiB for the reject."""
+    size = len(head)
+    while True:
+        chunk = f.readline(BLOCK)
+        stats.bytes_read += len(chunk)
+        size += len(chunk)
+        if not chunk or chunk.endswith(b"\n"):
+            break
+    msg = f"line is {size} bytes, over the {MAX_LINE_BYTES}-byte limit (binary data or a broken file?)"
+    return Item(line_no, head[:1024], error=msg)
+
+
+class _NoConstants(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NoConstants(f"{name} is not valid JSON; write null or a number")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def _array_items(f: IO[bytes], path: str, stats: ReadStats) -> Iterator[Item]:
+    yield from _ArrayReader(f, path, stats).items()
+
+
+class _ArrayReader:
+    """Elements of one top-level JSON array, read incrementally, each with the line it starts on."""
+
+    def __init__(self, f: IO[bytes], path: str, stats: ReadStats):
+        import codecs
+
+        self.f, self.path, self.stats = f, path, stats
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.buf, self.pos, self.line, self.eof = "", 0, 1, False
+
+    def fill(self) -> bool:
+        """Append the next block to the unread part of the buffer; False at end of file."""
+        chunk = self.f.read(BLOCK)
+        self.stats.bytes_read += len(chunk)
+        try:
+            text = self.decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{self.path}: not UTF-8 ({exc.reason}); a JSON array file must be UTF-8") from None
+        self.buf, self.pos = self.buf[self.pos:] + text, 0
+        self.eof = not chunk
+        return bool(chunk)
+
+    def peek(self) -> str:
+        """The next non-whitespace character ('' at end of file), counting the newlines skipped."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
+                self.line += self.buf[self.pos] == "\n"
+                self.pos += 1
+            if self.pos < len(self.buf) or not self.fill():
+                return self.buf[self.pos:self.pos + 1]
+
+    def rest(self) -> bytes:
+        return (self.buf[self.pos:].encode() + self.f.read(1 << 20))[: 1 << 20]
+
+    def items(self) -> Iterator[Item]:
+        if self.peek() != "[":
+            raise InputError(f"{self.path}:{self.line}: not a JSON array")
+        self.pos += 1
+        first = True
+        while True:
+            char = self.peek()
+            if char == "]":
+                return
+            if not first:
+                if char != ",":
+                    yield Item(self.line, self.rest(), error="expected ',' or ']' between array elements")
+                    return
+                self.pos += 1
+                self.peek()
+            first = False
+            start = self.line
+            while True:
+                try:
+                    obj, end = _DECODER.raw_decode(self.buf, self.pos)
+                    break
+                except _NoConstants as exc:
+                    yield Item(start, self.rest(), error=str(exc))
+                    return
+                except json.JSONDecodeError as exc:
+                    too_big = len(self.buf) - self.pos > MAX_LINE_BYTES
+                    if too_big or not self.fill():
+                        yield Item(start, self.rest(), error=f"invalid JSON: {exc.msg} (the rest of the array "
+                                                              "cannot be read)")
+                        return
+            text = self.buf[self.pos:end]
+            self.line += text.count("\n")
+            self.pos = end
+            yield Item(start, text.encode(), obj=obj)
+
+
+def _parquet_items(path: str) -> Iterator[Item]:
+    import orjson
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (OSError, Exception) as exc:  # pyarrow raises several types for a broken file
+        raise InputError(f"{path}: cannot read parquet: {exc}") from None
+    row = 0
+    for batch in pf.iter_batches(batch_size=4096):
+        for obj in batch.to_pylist():
+            row += 1
+            for key in ("meta",):  # meta is stored as a JSON string column
+                if isinstance(obj.get(key), str):
+                    obj[key] = orjson.loads(obj[key])
+            obj = {k: v for k, v in obj.items() if v is not None}
+            yield Item(row, orjson.dumps(obj), obj=obj)
+
+
+class AtomicWriter:
+    """Writes to `path.tmp` and renames on success, so a failed run never leaves a half-written file."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.tmp = f"{path}.tmp"
+        parent = Path(path).parent
+        parent.mkdir(parents=True, exist_ok=True)
+        self.f = open(self.tmp, "wb")
+
+    def write(self, data: bytes) -> None:
+        self.f.write(data)
+
+    def commit(self) -> None:
+        self.f.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        self.f.close()
+        if os.path.exists(self.tmp):
+            os.remove(self.tmp)

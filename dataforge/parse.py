@@ -1,0 +1,132 @@
+"""The slow, exact path: one raw record -> a Record, or every problem with its field and a fix."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from dataforge.errors import Problem
+from dataforge.formats import FORMATS
+from dataforge.formats.detection import format_of
+from dataforge.formats.rules import BLANK_MESSAGE, is_blank, role_problems
+from dataforge.io import UNPARSED, Item
+from dataforge.records import Record
+
+# pydantic error types -> our stable error kinds (the --json summary counts these)
+_KINDS = {"missing": "missing_field", "extra_forbidden": "unknown_field", "literal_error": "bad_value",
+          "too_short": "bad_value", "too_long": "bad_value"}
+
+
+def load_json(item: Item) -> tuple[Any, Problem | None]:
+    """Parse the item's raw bytes (unless the reader already did)."""
+    if item.obj is not UNPARSED:
+        return item.obj, None
+    try:
+        return orjson.loads(item.raw), None
+    except orjson.JSONDecodeError as exc:
+        text = str(exc)
+        try:
+            item.raw.decode()
+        except UnicodeDecodeError as uexc:
+            return None, Problem("", item.line, "line", f"not UTF-8 (byte {uexc.start}: {uexc.reason}); "
+                                 "re-save the file as UTF-8", "invalid_utf8")
+        if "NaN" in text or "Infinity" in text or b"NaN" in item.raw or b"Infinity" in item.raw:
+            hint = "NaN/Infinity are not JSON; write null or a number"
+        elif item.raw.rstrip()[-1:] not in (b"}", b"]"):
+            hint = "the line looks cut off (truncated write?); restore or remove it"
+        else:
+            hint = "fix the JSON syntax"
+        return None, Problem("", item.line, "line", f"invalid JSON ({text.split(':')[0]}): {hint}",
+                             "invalid_json")
+
+
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "record"
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null",
+            int: "number", float: "number"}.get(type(value), type(value).__name__)
+
+
+def _model_problems(exc: ValidationError, fields: set[str]) -> list[tuple[str, str, str]]:
+    """Turn pydantic errors into (field, kind, message), folding the branches of one union into one error."""
+    out: dict[str, tuple[str, str, str]] = {}
+    for err in exc.errors(include_url=False):
+        loc = list(err["loc"])
+        # union branches appear as extra loc parts like 'str' or 'list[TextPart]': cut them off
+        cut = next((i for i, p in enumerate(loc) if isinstance(p, str) and p not in fields), None)
+        if cut is not None:
+            loc = loc[:cut]
+        where = _loc(tuple(loc))
+        kind = _KINDS.get(err["type"], "wrong_type" if err["type"].endswith("_type") else "bad_value")
+        if err["type"] == "missing":
+            msg = "missing: add it"
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown field: remove it, or pass --allow-extra to keep it under meta"
+        elif cut is not None:
+            msg = f"expected a string or a list of text parts, got {_type_name(err.get('input'))}"
+            kind = "wrong_type"
+        elif err["type"] == "literal_error":
+            msg = f"{err['msg'].replace('Input should be', 'must be')}, got {err.get('input')!r}"
+        elif kind == "wrong_type":
+            expected = err["type"].removesuffix("_type").replace("model", "object").replace("dict", "object")
+            msg = f"expected {expected}, got {_type_name(err.get('input'))}"
+        else:
+            msg = err["msg"]
+        out.setdefault(where, (where, kind, msg))
+    return list(out.values())
+
+
+_FIELD_NAMES: set[str] = set()
+for _m in FORMATS.values():
+    for _model in (_m.MODEL,):
+        _FIELD_NAMES |= {f.alias or n for n, f in _model.model_fields.items()}
+_FIELD_NAMES |= {"role", "content", "type", "text", "from", "value", "id", "format", "fields", "augmentation",
+                 "method", "source_id", "params", "seed"}
+
+
+def parse_record(obj: Any, fmt: str, *, allow_extra: bool = False) -> tuple[Record | None,
+                                                                             list[tuple[str, str, str]]]:
+    """Validate one parsed JSON value as `fmt`: (Record, []) or (None, [(field, kind, message), ...])."""
+    if not isinstance(obj, dict):
+        return None, [("record", "not_object", f"expected a JSON object, got {_type_name(obj)}")]
+    module = FORMATS[fmt]
+    known = {f.alias or n for n, f in module.MODEL.model_fields.items()}
+    extra = {k: obj[k] for k in obj if k not in known}
+    problems: list[tuple[str, str, str]] = []
+    if extra and not allow_extra:
+        other = format_of(obj)
+        hint = f" (this looks like a {other} record in a {fmt} file)" if other and other != fmt else ""
+        problems += [(k, "unknown_field", f"unknown field{hint}: remove it, or pass --allow-extra to keep it")
+                     for k in extra]
+    clean = {k: v for k, v in obj.items() if k in known}
+    try:
+        parsed = module.MODEL.model_validate(clean, strict=True)
+    except ValidationError as exc:
+        return None, problems + _model_problems(exc, _FIELD_NAMES)
+    rec = module.to_record(parsed)
+    if extra and allow_extra:
+        rec.meta.fields["extra"] = extra
+    roles = tuple(m.role for m in rec.messages)
+    problems += [(module.field(i, "role", parsed), kind, msg) for i, kind, msg in role_problems(roles)]
+    for i, m in enumerate(rec.messages):
+        if is_blank(m.text()):
+            problems.append((module.field(i, "content", parsed), "empty_content", BLANK_MESSAGE))
+    return (None, problems) if problems else (rec, [])
+
+
+def reject_line(path: str, item: Item, problems: list[Problem]) -> bytes:
+    """One --rejects JSONL line: the original text, or base64 when it is not UTF-8."""
+    out: dict[str, Any] = {"file": path, "line": item.line, "errors": [f"{p.field}: {p.message}" for p in problems]}
+    try:
+        out["raw"] = item.raw.decode()
+    except UnicodeDecodeError:
+        out["raw_base64"] = base64.b64encode(item.raw).decode()
+    return orjson.dumps(out) + b"\n"
