@@ -27,7 +27,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from dataforge.validate import print_problem, validate
 
     summary = validate(args.paths, args.format, out=args.out, rejects=args.rejects,
-                       allow_extra=args.allow_extra, report=None if args.quiet else print_problem)
+                       allow_extra=args.allow_extra, workers=args.workers,
+                       report=None if args.quiet else print_problem)
     for f in summary.files:
         if f.records == 0:
             print(f"{f.path}: no records: the file is empty or has only blank lines", file=sys.stderr)
@@ -63,6 +64,7 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write valid records here (JSONL, original lines)")
     p.add_argument("--rejects", help="write invalid records here (JSONL: file, line, errors, raw)")
     p.add_argument("--allow-extra", action="store_true", help="accept unknown top-level fields")
+    p.add_argument("--workers", type=int, default=0, help="processes for large JSONL files (default: up to 2)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="print no per-record problems")
 

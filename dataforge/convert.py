@@ -121,8 +121,7 @@ def convert(path: str, target: str, out: str, *, fmt: str = "auto", lossy: bool 
     stats = ReadStats()
     fs = FileSummary(path, source)
     try:
-        for item, rec, problems in check_items(path, source, read_items(path, stats), fs, allow_extra=allow_extra,
-                                               want_records=True):
+        for item, rec, problems in check_items(path, source, read_items(path, stats), fs, allow_extra=allow_extra):
             summary.records += 1
             if problems or rec is None:
                 summary.invalid += 1

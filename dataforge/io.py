@@ -32,6 +32,7 @@ class Item:
 
 @dataclass
 class ReadStats:
+    lines: int = 0
     blank_lines: int = 0
     bytes_read: int = 0
     kind: str = "jsonl"
@@ -102,6 +103,7 @@ def _jsonl_items(f: IO[bytes], stats: ReadStats) -> Iterator[Item]:
             yield Item(line_no, carry)
         else:
             stats.blank_lines += 1
+    stats.lines = line_no
 
 
 def _skip_long_line(f: IO[bytes], head: bytes, line_no: int, stats: ReadStats) -> Item:

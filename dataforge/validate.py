@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-import json
-
-from dataforge.errors import Problem
+from dataforge.errors import Problem, UsageError
 from dataforge.formats.detection import SAMPLE, detect
-from dataforge.formats.fast import accepts
-from dataforge.io import UNPARSED, AtomicWriter, Item, ReadStats, read_items
+from dataforge.io import AtomicWriter, Item, ReadStats, read_items
 from dataforge.parse import load_json, parse_record, reject_line
 from dataforge.records import Record
+
+PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
 
 
 @dataclass
@@ -64,76 +65,133 @@ def resolve_format(path: str, fmt: str) -> str:
     return detect(path, sample)
 
 
-def check_items(path: str, fmt: str, items: Iterator[Item], summary: FileSummary, *, allow_extra: bool,
-                want_records: bool) -> Iterator[tuple[Item, Record | None, list[Problem]]]:
-    """Judge every item: (item, record-or-None, problems). The fast path accepts surely-valid JSONL lines without
-    building a Record unless `want_records`; everything else takes the exact slow path."""
-    fast = None if want_records else accepts(fmt)
+def judge(path: str, fmt: str, item: Item, *, allow_extra: bool) -> tuple[Record | None, list[Problem]]:
+    """The exact slow path for one item: its Record, or every problem with field and fix."""
+    if item.error is not None:
+        return None, [Problem(path, item.line, "line", item.error, "unreadable")]
+    obj, problem = load_json(item)
+    if problem is not None:
+        return None, [Problem(path, item.line, problem.field, problem.message, problem.kind)]
+    rec, found = parse_record(obj, fmt, allow_extra=allow_extra)
+    if rec is not None:
+        rec.source, rec.line = path, item.line
+    return rec, [Problem(path, item.line, f, m, k) for f, k, m in found]
+
+
+def check_items(path: str, fmt: str, items: Iterator[Item], summary: FileSummary, *,
+                allow_extra: bool) -> Iterator[tuple[Item, Record | None, list[Problem]]]:
+    """Judge every item on the exact path: (item, record-or-None, problems). JSONL validation takes the faster
+    block path in blocks.py instead."""
     for item in items:
         summary.records += 1
-        if fast is not None and item.obj is UNPARSED and item.error is None and fast(item.raw):
-            summary.valid += 1
-            yield item, None, []
-            continue
-        problems: list[Problem] = []
-        rec = None
-        if item.error is not None:
-            problems.append(Problem(path, item.line, "line", item.error, "unreadable"))
-        else:
-            obj, problem = load_json(item)
-            if problem is not None:
-                problems.append(Problem(path, problem.line, problem.field, problem.message, problem.kind))
-            else:
-                rec, found = parse_record(obj, fmt, allow_extra=allow_extra)
-                problems += [Problem(path, item.line, f, m, k) for f, k, m in found]
+        rec, problems = judge(path, fmt, item, allow_extra=allow_extra)
         if problems:
             summary.invalid += 1
             summary.errors_by_kind.update(p.kind for p in problems)
         else:
             summary.valid += 1
-            if rec is not None:
-                rec.source, rec.line = path, item.line
         yield item, rec, problems
 
 
+class _Outputs:
+    """--out and --rejects, written atomically, plus the per-problem report."""
+
+    def __init__(self, out: str | None, rejects: str | None, report: Callable[[Problem], None] | None):
+        self.out = AtomicWriter(out) if out else None
+        self.rejects = AtomicWriter(rejects) if rejects else None
+        self.report = report
+
+    def reject(self, path: str, item: Item, problems: list[Problem]) -> None:
+        if self.report:
+            for p in problems:
+                self.report(p)
+        if self.rejects:
+            self.rejects.write(reject_line(path, item, problems))
+
+    def close(self, ok: bool) -> None:
+        for w in (self.out, self.rejects):
+            if w:
+                w.commit() if ok else w.abort()
+
+
+def _validate_jsonl(path: str, fmt: str, fs: FileSummary, outs: _Outputs, allow_extra: bool, workers: int) -> None:
+    from dataforge import blocks
+
+    tasks = (blocks.Task(path, fmt, off, length, allow_extra) for off, length in blocks.cut(path))
+    pool = None
+    if workers > 1 and os.path.getsize(path) >= PARALLEL_MIN_BYTES:
+        import multiprocessing as mp
+
+        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        pool = mp.get_context(method).Pool(workers)
+        results = pool.imap(blocks.run, tasks)
+    else:
+        results = map(blocks.run, tasks)
+    base = 0
+    try:
+        with open(path, "rb") as src:
+            for task, res in zip(blocks.cut(path), results):
+                fs.records += res.lines - res.blank
+                fs.valid += res.valid
+                fs.blank_lines += res.blank
+                for item, problems in res.rejected:
+                    item.line += base
+                    problems = [Problem(p.path, item.line, p.field, p.message, p.kind) for p in problems]
+                    fs.invalid += 1
+                    fs.errors_by_kind.update(p.kind for p in problems)
+                    outs.reject(path, item, problems)
+                if outs.out:
+                    if res.clean:
+                        src.seek(task[0])
+                        outs.out.write(src.read(task[1]))
+                    else:
+                        outs.out.write(res.out)
+                base += res.lines
+    finally:
+        if pool is not None:
+            pool.terminate()
+
+
 def validate(paths: list[str], fmt: str = "auto", *, out: str | None = None, rejects: str | None = None,
-             allow_extra: bool = False, report: Callable[[Problem], None] | None = None) -> Summary:
+             allow_extra: bool = False, workers: int = 0,
+             report: Callable[[Problem], None] | None = None) -> Summary:
     """Validate files; write valid lines to `out` and rejects to `rejects`; call `report` for each problem."""
+    workers = workers or min(2, os.cpu_count() or 1)
     formats = {p: resolve_format(p, fmt) for p in paths}  # every file readable and detected before any output
     if out and len(set(formats.values())) > 1:
-        from dataforge.errors import UsageError
-
         mix = ", ".join(f"{p} is {f}" for p, f in formats.items())
         raise UsageError(f"--out would mix formats ({mix}): validate them separately or convert them first")
-    writers = [AtomicWriter(p) if p else None for p in (out, rejects)]
-    out_w, rej_w = writers
+    outs = _Outputs(out, rejects, report)
     summary = Summary()
+    ok = False
     try:
         for path, file_fmt in formats.items():
             fs = FileSummary(path, file_fmt)
             summary.files.append(fs)
             stats = ReadStats()
-            for item, rec, problems in check_items(path, file_fmt, read_items(path, stats), fs,
-                                                   allow_extra=allow_extra, want_records=False):
+            items = read_items(path, stats)
+            first = next(items, None)
+            if stats.kind == "jsonl":
+                items.close()
+                _validate_jsonl(path, file_fmt, fs, outs, allow_extra, workers)
+                continue
+            chain = iter(([first] if first else []))
+            for item, _, problems in check_items(path, file_fmt, _chained(chain, items), fs,
+                                                 allow_extra=allow_extra):
                 if problems:
-                    if report:
-                        for p in problems:
-                            report(p)
-                    if rej_w:
-                        rej_w.write(reject_line(path, item, problems))
-                elif out_w:
-                    # the original line, unchanged (JSON-array elements and parquet rows become JSONL lines)
-                    out_w.write(item.raw + b"\n" if item.obj is UNPARSED else json_line(item.obj))
+                    outs.reject(path, item, problems)
+                elif outs.out:
+                    outs.out.write(json_line(item.obj))  # array elements and parquet rows become JSONL lines
             fs.blank_lines = stats.blank_lines
-    except BaseException:
-        for w in writers:
-            if w:
-                w.abort()
-        raise
-    for w in writers:
-        if w:
-            w.commit()
+        ok = True
+    finally:
+        outs.close(ok)
     return summary
+
+
+def _chained(first: Iterator[Item], rest: Iterator[Item]) -> Iterator[Item]:
+    yield from first
+    yield from rest
 
 
 def json_line(obj: Any) -> bytes:
@@ -142,3 +200,21 @@ def json_line(obj: Any) -> bytes:
 
 def print_problem(problem: Problem) -> None:
     print(problem, file=sys.stderr)
+
+
+def iter_records(path: str, fmt: str = "auto", *, allow_extra: bool = False,
+                 on_problem: Callable[[Problem], None] | None = None,
+                 summary: FileSummary | None = None) -> Iterator[Record]:
+    """Valid Records of one file, streamed (source and line set). Invalid records go to `on_problem` and are
+    counted in `summary`; the caller decides whether they are fatal."""
+    fmt = resolve_format(path, fmt)
+    summary = summary if summary is not None else FileSummary(path, fmt)
+    summary.format = fmt
+    stats = ReadStats()
+    for _, rec, problems in check_items(path, fmt, read_items(path, stats), summary, allow_extra=allow_extra):
+        if rec is not None:
+            yield rec
+        elif on_problem:
+            for p in problems:
+                on_problem(p)
+    summary.blank_lines = stats.blank_lines
