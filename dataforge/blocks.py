@@ -107,13 +107,13 @@ def _run(task: Task) -> BlockResult:
     res.lines = len(lines)
     sure = verdicts(task.fmt, data, lines, utf8_checked=is_utf8(data))
     for i, raw in enumerate(lines):
-        if sure[i]:  # the common case first: a valid line, kept as it is
+        if raw[-1:] == b"\r":
+            raw, res.clean = raw[:-1], False
+        if sure[i]:  # the common case: a valid line, kept as it is
             res.valid += 1
             out.append(raw)
             continue
         res.clean = False
-        if raw[-1:] == b"\r":
-            raw = raw[:-1]
         if not raw.strip():
             res.blank += 1
             continue

@@ -53,13 +53,13 @@ def open_input(path: str) -> IO[bytes]:
 def read_items(path: str, stats: ReadStats | None = None) -> Iterator[Item]:
     """Items of a JSONL, JSON-array or parquet file, chosen by content and extension."""
     stats = stats if stats is not None else ReadStats()
-    if path.endswith(".parquet"):
-        stats.kind = "parquet"
-        yield from _parquet_items(path)
-        return
     with open_input(path) as f:
         head = f.read(4096)
         f.seek(0)
+        if head[:4] == b"PAR1":  # parquet's magic bytes, whatever the file is called
+            stats.kind = "parquet"
+            yield from _parquet_items(path)
+            return
         first = head[len(BOM):] if head.startswith(BOM) else head
         if first.lstrip()[:1] == b"[":
             stats.kind = "json-array"
@@ -91,7 +91,7 @@ def _jsonl_items(f: IO[bytes], stats: ReadStats) -> Iterator[Item]:
             if not raw.strip():
                 stats.blank_lines += 1
                 continue
-            yield Item(line_no, raw)
+            yield Item(line_no, raw) if len(raw) <= MAX_LINE_BYTES else _too_long(line_no, raw[:1024], len(raw))
         if len(carry) > MAX_LINE_BYTES:
             line_no += 1
             yield _skip_long_line(f, carry, line_no, stats)
@@ -115,8 +115,12 @@ def _skip_long_line(f: IO[bytes], head: bytes, line_no: int, stats: ReadStats) -
         size += len(chunk)
         if not chunk or chunk.endswith(b"\n"):
             break
+    return _too_long(line_no, head[:1024], size)
+
+
+def _too_long(line_no: int, head: bytes, size: int) -> Item:
     msg = f"line is {size} bytes, over the {MAX_LINE_BYTES}-byte limit (binary data or a broken file?)"
-    return Item(line_no, head[:1024], error=msg)
+    return Item(line_no, head, error=msg)
 
 
 class _NoConstants(ValueError):

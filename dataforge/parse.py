@@ -55,13 +55,21 @@ def _type_name(value: Any) -> str:
             int: "number", float: "number"}.get(type(value), type(value).__name__)
 
 
-def _model_problems(exc: ValidationError, fields: set[str]) -> list[tuple[str, str, str]]:
+_TYPE_TAGS = {"str", "int", "float", "bool", "dict", "list", "none"}
+
+
+def _is_union_tag(part: object) -> bool:
+    """pydantic names union branches in `loc` by their type, e.g. 'str' or 'list[TextPart]'."""
+    return isinstance(part, str) and (part in _TYPE_TAGS or "[" in part)
+
+
+def _model_problems(exc: ValidationError) -> list[tuple[str, str, str]]:
     """Turn pydantic errors into (field, kind, message), folding the branches of one union into one error."""
     out: dict[str, tuple[str, str, str]] = {}
     for err in exc.errors(include_url=False):
         loc = list(err["loc"])
         # union branches appear as extra loc parts like 'str' or 'list[TextPart]': cut them off
-        cut = next((i for i, p in enumerate(loc) if isinstance(p, str) and p not in fields), None)
+        cut = next((i for i, p in enumerate(loc) if _is_union_tag(p)), None)
         if cut is not None:
             loc = loc[:cut]
         where = _loc(tuple(loc))
@@ -84,14 +92,6 @@ def _model_problems(exc: ValidationError, fields: set[str]) -> list[tuple[str, s
     return list(out.values())
 
 
-_FIELD_NAMES: set[str] = set()
-for _m in FORMATS.values():
-    for _model in (_m.MODEL,):
-        _FIELD_NAMES |= {f.alias or n for n, f in _model.model_fields.items()}
-_FIELD_NAMES |= {"role", "content", "type", "text", "from", "value", "id", "format", "fields", "augmentation",
-                 "method", "source_id", "params", "seed"}
-
-
 def parse_record(obj: Any, fmt: str, *, allow_extra: bool = False) -> tuple[Record | None,
                                                                              list[tuple[str, str, str]]]:
     """Validate one parsed JSON value as `fmt`: (Record, []) or (None, [(field, kind, message), ...])."""
@@ -110,10 +110,11 @@ def parse_record(obj: Any, fmt: str, *, allow_extra: bool = False) -> tuple[Reco
     try:
         parsed = module.MODEL.model_validate(clean, strict=True)
     except ValidationError as exc:
-        return None, problems + _model_problems(exc, _FIELD_NAMES)
+        return None, problems + _model_problems(exc)
     rec = module.to_record(parsed)
     if extra and allow_extra:
         rec.meta.fields["extra"] = extra
+        rec.meta.fields["extra_format"] = fmt  # extras go back to the top level only in their own format
     roles = tuple(m.role for m in rec.messages)
     problems += [(module.field(i, "role", parsed), kind, msg) for i, kind, msg in role_problems(roles)]
     for i, m in enumerate(rec.messages):

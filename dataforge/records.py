@@ -44,7 +44,7 @@ class Meta(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     id: str | None = Field(None, description="Stable record id (source file stem and line when not given).")
-    format: str | None = Field(None, description="The format the record was first read from.")
+    format: str | None = Field(None, description="The format the record was read from (in memory only).")
     fields: dict[str, Any] = Field(
         default_factory=dict,
         description="Original format fields needed for a lossless round trip (e.g. alpaca `input`, extra fields).",
@@ -63,10 +63,7 @@ class Record(BaseModel):
 
 
 
-def dump_meta(meta: Meta, target: str) -> dict[str, Any]:
-    """Meta as written into a `target`-format file: empty parts left out, and `format` left out when it is the
-    target's own, so plain records stay plain and round trips give back the input exactly."""
-    out = meta.model_dump(exclude_none=True, exclude_defaults=True)
-    if out.get("format") == target:
-        del out["format"]
-    return out
+def dump_meta(meta: Meta) -> dict[str, Any]:
+    """Meta as written into a file: empty parts left out, so plain records stay plain and round trips give back
+    the input exactly. `format` stays in memory only: no round trip needs it, and it would clutter every record."""
+    return meta.model_dump(exclude_none=True, exclude_defaults=True, exclude={"format"})

@@ -15,8 +15,9 @@ def to_dict(rec: Any, target: str) -> dict[str, Any]:
     when the record is written in the format it came from; elsewhere they stay under meta."""
     out = FORMATS[target].from_record(rec)
     meta = out.get("meta")
-    if meta and rec.meta.format == target and "extra" in meta.get("fields", {}):
-        extra = meta["fields"].pop("extra")
+    if meta and meta.get("fields", {}).get("extra_format") == target:
+        extra = meta["fields"].pop("extra", {})
+        del meta["fields"]["extra_format"]
         if not meta["fields"]:
             del meta["fields"]
         if not meta:

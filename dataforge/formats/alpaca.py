@@ -64,7 +64,7 @@ def from_record(rec: Record) -> dict[str, Any]:
     earlier = msgs[:-2]
     if earlier:
         out["history"] = [[earlier[i].text(), earlier[i + 1].text()] for i in range(0, len(earlier) - 1, 2)]
-    dumped = dump_meta(meta, NAME)
+    dumped = dump_meta(meta)
     if dumped:
         out["meta"] = dumped
     return out

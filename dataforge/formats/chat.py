@@ -30,7 +30,7 @@ def to_record(obj: ChatRecord) -> Record:
 
 def from_record(rec: Record) -> dict[str, Any]:
     out: dict[str, Any] = {"messages": [m.model_dump() for m in rec.messages]}
-    meta = dump_meta(rec.meta, NAME)
+    meta = dump_meta(rec.meta)
     if meta:
         out["meta"] = meta
     return out

@@ -55,8 +55,9 @@ class _ShareGPT(msgspec.Struct, forbid_unknown_fields=True):
 class _Alpaca(msgspec.Struct, forbid_unknown_fields=True):
     instruction: msgspec.Raw
     output: msgspec.Raw
-    input: msgspec.Raw | None = None
-    system: msgspec.Raw | None = None
+    input: msgspec.Raw = msgspec.Raw()  # empty Raw: the field is absent (Raw | None is not a valid type)
+    system: msgspec.Raw = msgspec.Raw()
+    history: list[tuple[msgspec.Raw, msgspec.Raw]] = []
 
 
 class _PromptCompletion(msgspec.Struct, forbid_unknown_fields=True):
@@ -87,9 +88,9 @@ def _sharegpt(line: bytes, decode=msgspec.json.Decoder(_ShareGPT).decode) -> lis
 
 def _alpaca(line: bytes, decode=msgspec.json.Decoder(_Alpaca).decode) -> list[msgspec.Raw] | None:
     r = decode(line)
-    if r.input is not None and bytes(r.input)[:1] != b'"':  # input may be empty: only its type matters
+    if bytes(r.input)[:1] not in (b"", b'"'):  # input may be empty or absent: only its type matters
         return None
-    return [r.instruction, r.output] + ([r.system] if r.system is not None else [])
+    return [r.instruction, r.output, *(t for pair in r.history for t in pair)] + ([r.system] if bytes(r.system) else [])
 
 
 def _prompt_completion(line: bytes, decode=msgspec.json.Decoder(_PromptCompletion).decode) -> list | None:

@@ -45,7 +45,7 @@ def from_record(rec: Record) -> dict[str, Any]:
         out: dict[str, Any] = {"prompt": msgs[0].content, "completion": msgs[1].content}
     else:
         out = {"prompt": [m.model_dump() for m in msgs[:-1]], "completion": [m.model_dump() for m in msgs[-1:]]}
-    dumped = dump_meta(meta, NAME)
+    dumped = dump_meta(meta)
     if dumped:
         out["meta"] = dumped
     return out

@@ -40,7 +40,7 @@ def from_record(rec: Record) -> dict[str, Any]:
     out: dict[str, Any] = {
         "conversations": [{"from": FROM_ROLE[m.role], "value": m.text()} for m in rec.messages]
     }
-    meta = dump_meta(rec.meta, NAME)
+    meta = dump_meta(rec.meta)
     if meta:
         out["meta"] = meta
     return out

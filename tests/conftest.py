@@ -1,0 +1,49 @@
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+
+
+def chat(*turns: str, system: str | None = None) -> dict:
+    """A chat record from alternating user/assistant texts."""
+    msgs = [{"role": "system", "content": system}] if system else []
+    msgs += [{"role": "user" if i % 2 == 0 else "assistant", "content": t} for i, t in enumerate(turns)]
+    return {"messages": msgs}
+
+
+def write_lines(path: Path, lines: list) -> Path:
+    """Write objects as JSON lines and bytes/str as they are."""
+    with open(path, "wb") as f:
+        for line in lines:
+            if isinstance(line, bytes):
+                f.write(line)
+            elif isinstance(line, str):
+                f.write(line.encode())
+            else:
+                f.write(json.dumps(line, ensure_ascii=False).encode() + b"\n")
+    return path
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run the CLI in-process: (exit code, stdout, stderr)."""
+    from dataforge.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([str(a) for a in args])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+def read_jsonl(path: Path) -> list:
+    """Records of a JSONL file (split on \\n only: str.splitlines would also split on U+0085 and U+2028)."""
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").split("\n") if line]
