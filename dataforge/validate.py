@@ -122,6 +122,7 @@ def _validate_jsonl(path: str, fmt: str, fs: FileSummary, outs: _Outputs, allow_
     if workers > 1 and os.path.getsize(path) >= PARALLEL_MIN_BYTES:
         import multiprocessing as mp
 
+        import pyarrow  # noqa: F401  imported before the fork, so the workers share its pages
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         pool = mp.get_context(method).Pool(workers)
         results = pool.imap(blocks.run, tasks)

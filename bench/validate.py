@@ -1,0 +1,84 @@
+"""Benchmark `dataforge validate` against a naive pydantic loop and `datasets.load_dataset("json")`.
+
+    python bench/validate.py [--records 200000] [--big 10]
+
+Each contender runs as its own process (imports included, as a user meets it) on the same seeded chat JSONL.
+Peak memory is PSS summed over the whole process tree (validate's workers included). Targets: >= 3x the naive loop,
+>= 1.0x datasets, flat memory (<= 300 MB) on the file and on one --big times larger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+
+from common import DATA, ROOT, machine, run
+
+WORDS = ("merhaba dünya bugün hava çok güzel görünüyor ama yarın yağmur yağacak ve ben evde kitap okuyacağım "
+         "çünkü şehir kalabalık İstanbul Ankara öğrenci öğretmen ağaç ılık şarkı çiçek göl ödev").split()
+
+NAIVE = """
+import sys
+from dataforge.formats.chat import ChatRecord
+n = 0
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        if line.strip():
+            ChatRecord.model_validate_json(line)
+            n += 1
+"""
+
+DATASETS = """
+import sys, datasets
+datasets.disable_progress_bars()
+ds = datasets.load_dataset("json", data_files=sys.argv[1], split="train", cache_dir=sys.argv[2])
+assert len(ds) > 0
+"""
+
+
+def generate(path, records: int, seed: int = 0) -> None:
+    """A seeded chat file: a system prompt in a third of the records, one to three turns, Turkish words."""
+    if path.exists() and path.stat().st_size > 0:
+        return
+    rng = random.Random(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(records):
+            msgs = [{"role": "system", "content": "Sen yardımcı bir asistansın."}] if i % 3 == 0 else []
+            for _ in range(rng.randint(1, 3)):
+                msgs.append({"role": "user", "content": " ".join(rng.choices(WORDS, k=rng.randint(5, 20)))})
+                msgs.append({"role": "assistant", "content": " ".join(rng.choices(WORDS, k=rng.randint(10, 60)))})
+            f.write(json.dumps({"messages": msgs}, ensure_ascii=False) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=200_000)
+    ap.add_argument("--big", type=int, default=10, help="also measure memory on a file this many times larger")
+    args = ap.parse_args()
+    small = DATA / f"chat-{args.records}.jsonl"
+    generate(small, args.records)
+    py = sys.executable
+    validate = [py, "-m", "dataforge", "validate", "-q"]
+    with tempfile.TemporaryDirectory() as tmp:
+        t_ours, rss_ours = run([*validate, str(small), "--out", f"{tmp}/out.jsonl"], cwd=ROOT)
+        t_naive, rss_naive = run([py, "-c", NAIVE, str(small)], cwd=ROOT)
+        t_ds, rss_ds = run([py, "-c", DATASETS, str(small), f"{tmp}/hf-cache"], cwd=ROOT)
+    print(f"machine: {machine()}; file: {small.name} ({small.stat().st_size / 1e6:.0f} MB, {args.records} records)")
+    print(f"{'contender':<34}{'seconds':>9}{'peak MB (PSS)':>15}{'ours is x faster':>18}")
+    print(f"{'dataforge validate --out':<34}{t_ours:>9.2f}{rss_ours:>15.0f}{'':>18}")
+    print(f"{'naive model_validate_json loop':<34}{t_naive:>9.2f}{rss_naive:>15.0f}{t_naive / t_ours:>17.2f}x")
+    print(f"{'datasets.load_dataset(json)':<34}{t_ds:>9.2f}{rss_ds:>15.0f}{t_ds / t_ours:>17.2f}x")
+    if args.big > 1:
+        big = DATA / f"chat-{args.records * args.big}.jsonl"
+        generate(big, args.records * args.big, seed=1)
+        t_big, rss_big = run([*validate, str(big)], cwd=ROOT)
+        print(f"memory: validate peak PSS {rss_ours:.0f} MB on {args.records} records, {rss_big:.0f} MB on "
+              f"{args.records * args.big} ({big.stat().st_size / 1e9:.1f} GB, {t_big:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
