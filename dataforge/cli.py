@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from dataforge import __version__
 from dataforge.errors import DataforgeError
@@ -27,7 +27,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from dataforge.validate import print_problem, validate
 
     summary = validate(args.paths, args.format, out=args.out, rejects=args.rejects,
-                       allow_extra=args.allow_extra, workers=args.workers,
+                       allow_extra=args.allow_extra, workers=args.workers, quiet=args.quiet,
                        report=None if args.quiet else print_problem)
     for f in summary.files:
         if f.records == 0:
@@ -92,7 +92,7 @@ COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dataforge", description="Turkish-first SFT data: validate, convert, check, train.")
+    parser = argparse.ArgumentParser(prog="dataforge", description="Turkish-first SFT data tools.")
     parser.add_argument("--version", action="version", version=f"dataforge {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add, _ in COMMANDS.values():

@@ -6,13 +6,15 @@ import json
 import os
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from dataforge.errors import Problem, UsageError
 from dataforge.formats.detection import SAMPLE, detect
 from dataforge.io import AtomicWriter, Item, ReadStats, read_items
 from dataforge.parse import load_json, parse_record, reject_line
+from dataforge.progress import progress
 from dataforge.records import Record
 
 PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
@@ -114,7 +116,8 @@ class _Outputs:
                 w.commit() if ok else w.abort()
 
 
-def _validate_jsonl(path: str, fmt: str, fs: FileSummary, outs: _Outputs, allow_extra: bool, workers: int) -> None:
+def _validate_jsonl(path: str, fmt: str, fs: FileSummary, outs: _Outputs, allow_extra: bool, workers: int,
+                    quiet: bool) -> None:
     from dataforge import blocks
 
     tasks = (blocks.Task(path, fmt, off, length, allow_extra) for off, length in blocks.cut(path))
@@ -130,8 +133,9 @@ def _validate_jsonl(path: str, fmt: str, fs: FileSummary, outs: _Outputs, allow_
         results = map(blocks.run, tasks)
     base = 0
     try:
-        with open(path, "rb") as src:
+        with open(path, "rb") as src, progress(path, os.path.getsize(path), quiet=quiet) as advance:
             for task, res in zip(blocks.cut(path), results):
+                advance(task[1])
                 fs.records += res.lines - res.blank
                 fs.valid += res.valid
                 fs.blank_lines += res.blank
@@ -154,7 +158,7 @@ def _validate_jsonl(path: str, fmt: str, fs: FileSummary, outs: _Outputs, allow_
 
 
 def validate(paths: list[str], fmt: str = "auto", *, out: str | None = None, rejects: str | None = None,
-             allow_extra: bool = False, workers: int = 0,
+             allow_extra: bool = False, workers: int = 0, quiet: bool = False,
              report: Callable[[Problem], None] | None = None) -> Summary:
     """Validate files; write valid lines to `out` and rejects to `rejects`; call `report` for each problem."""
     workers = workers or min(2, os.cpu_count() or 1)
@@ -174,9 +178,9 @@ def validate(paths: list[str], fmt: str = "auto", *, out: str | None = None, rej
             first = next(items, None)
             if stats.kind == "jsonl":
                 items.close()
-                _validate_jsonl(path, file_fmt, fs, outs, allow_extra, workers)
+                _validate_jsonl(path, file_fmt, fs, outs, allow_extra, workers, quiet)
                 continue
-            chain = iter(([first] if first else []))
+            chain = iter([first] if first else [])
             for item, _, problems in check_items(path, file_fmt, _chained(chain, items), fs,
                                                  allow_extra=allow_extra):
                 if problems:
