@@ -10,7 +10,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, compress
+from operator import not_
 
 import msgspec
 
@@ -109,14 +110,15 @@ def verdicts(fmt: str, data: bytes, lines: list[bytes], utf8_checked: bool) -> l
     """For each line of `data` (as split on newlines): True when surely a valid `fmt` record, else False
     (blank and doubtful lines alike: the caller sends those to the slow path).
 
-    Blank texts are found for the whole block at once: when no key is escaped (no backslash-u in the block) and
-    each line has exactly one plain key per text, one regex pass over the block finds every doubtful text."""
+    Blank texts are found for the whole block at once. Without escapes (no backslash-u in the block) every text
+    has a literal key, so each valid line has at least as many `"content"` keys as texts; when the block's key
+    count equals the texts counted, each line has exactly one key per text, and one regex pass over the block
+    finds every doubtful text. Otherwise each text is checked on its own."""
     check, key = CHECKS[fmt]
     ok = [False] * len(lines)
-    pending: list[tuple[int, list]] = []
+    texts_of: dict[int, list] = {}
+    total = 0
     for i, line in enumerate(lines):
-        if line[:1] != b"{" and not line.lstrip().startswith(b"{"):
-            continue
         try:
             if not utf8_checked:
                 line.decode()
@@ -124,21 +126,21 @@ def verdicts(fmt: str, data: bytes, lines: list[bytes], utf8_checked: bool) -> l
         except (msgspec.DecodeError, UnicodeDecodeError):
             continue
         if texts is not None:
-            pending.append((i, texts))
-    plain = key is not None and b"\\u" not in data
-    quoted = b'"' + key + b'"' if key else b""
-    for i, texts in pending:
-        if plain and lines[i].count(quoted) == len(texts):
             ok[i] = True
-        else:
-            ok[i] = all(_text_ok(t) for t in texts)
-    if plain:
-        starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
-        texts_of = dict(pending)
-        for hit in _UNSURE[key].finditer(data):
-            i = bisect_right(starts, hit.start()) - 1
-            if ok[i]:
-                ok[i] = all(_text_ok(t) for t in texts_of[i])
+            texts_of[i] = texts
+            total += len(texts)
+    if key is not None and b"\\u" not in data:
+        quoted = b'"' + key + b'"'
+        elsewhere = sum(line.count(quoted) for line in compress(lines, map(not_, ok)))
+        if data.count(quoted) - elsewhere == total:
+            starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
+            for hit in _UNSURE[key].finditer(data):
+                i = bisect_right(starts, hit.start()) - 1
+                if ok[i]:
+                    ok[i] = all(_text_ok(t) for t in texts_of[i])
+            return ok
+    for i, texts in texts_of.items():
+        ok[i] = all(_text_ok(t) for t in texts)
     return ok
 
 
