@@ -67,7 +67,8 @@ def end_of_turn_ids(tokenizer, name: str | None) -> list[int]:
         if name not in vocab:
             raise UsageError(f"chat.end_of_turn: {name!r} is not a token of the tokenizer")
         return [vocab[name]]
-    ids = [vocab[t] for t in KNOWN_END_OF_TURN if t in vocab and t in tokenizer.all_special_tokens]
+    ids = [vocab[t] for t in KNOWN_END_OF_TURN if t in vocab and t in tokenizer.all_special_tokens
+           and t != tokenizer.pad_token]  # padding is never a stop token, even when it is called <|endoftext|>
     if tokenizer.eos_token_id is not None:
         ids.append(tokenizer.eos_token_id)
     return sorted(set(ids))

@@ -8,13 +8,14 @@ from pathlib import Path
 from dataforge.train.config import PROMPT_METHODS, Recipe
 
 
-def precision(recipe: Recipe) -> dict[str, bool]:
+def device_args(recipe: Recipe) -> dict[str, bool]:
     import torch
 
     choice = recipe.train.precision
     if choice == "auto":
         choice = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
-    return {"bf16": choice == "bf16", "fp16": choice == "fp16"}
+    # use_cpu lets bf16 autocast run on CPU (slowly) instead of transformers refusing the setup
+    return {"bf16": choice == "bf16", "fp16": choice == "fp16", "use_cpu": not torch.cuda.is_available()}
 
 
 def sft_config(recipe: Recipe, run_dir: Path, has_eval: bool, quiet: bool):
@@ -60,7 +61,7 @@ def sft_config(recipe: Recipe, run_dir: Path, has_eval: bool, quiet: bool):
         dataloader_num_workers=t.dataloader_workers,
         disable_tqdm=quiet,
         dataset_num_proc=None,
-        **precision(recipe),
+        **device_args(recipe),
     )
 
 
