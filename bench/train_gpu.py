@@ -181,7 +181,8 @@ def main() -> int:
         for packing in (False, True):
             r = dataforge_run(model_dir, work, data, batch, packing, args)
             rows.append({"run": f"dataforge packing={'on' if packing else 'off'}", "batch": batch, **r})
-        rows.append({"run": "baseline: TRL defaults", "batch": batch, **baseline_run(model_dir, work, data, batch, args)})
+        base = baseline_run(model_dir, work, data, batch, args)
+        rows.append({"run": "baseline: TRL defaults", "batch": batch, **base})
     for r in rows:
         r["mfu"] = mfu(r, shape, args.seq)
     report(rows, args)

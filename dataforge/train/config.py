@@ -9,10 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-from dataforge.errors import Problem, UsageError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Method = Literal["qlora", "lora", "dora", "prompt-tuning", "prefix-tuning", "p-tuning", "ia3"]
 PROMPT_METHODS = ("prompt-tuning", "prefix-tuning", "p-tuning")

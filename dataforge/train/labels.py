@@ -96,7 +96,7 @@ def render_labels(tokenizer, example: Example, max_length: int, assistant_only: 
     """The record as the model sees it; tokens that carry loss inside ⟦ ⟧, the truncation point as ✂."""
     ids, mask = tokenize(tokenizer, example, assistant_only)
     parts, run, state = [], [], None
-    for i, (tok, bit) in enumerate(zip(ids, mask)):
+    for i, (tok, bit) in enumerate(zip(ids, mask, strict=True)):
         trained = bool(bit) and i < max_length
         if i == max_length:
             parts.append(_piece(tokenizer, run, state))

@@ -102,8 +102,9 @@ class Plan:
         self.rows.append((name, nbytes, why))
 
     def as_json(self) -> dict:
-        return {"rows": [{"name": n, "bytes": int(b), "why": w} for n, b, w in self.rows], "total_bytes": int(self.total),
-                "trainable_params": self.trainable, "total_params": self.total_params, "gpu_bytes": self.gpu_bytes}
+        return {"rows": [{"name": n, "bytes": int(b), "why": w} for n, b, w in self.rows],
+                "total_bytes": int(self.total), "trainable_params": self.trainable,
+                "total_params": self.total_params, "gpu_bytes": self.gpu_bytes}
 
 
 def weight_bytes(recipe: Recipe, shape: Shape) -> tuple[float, str]:

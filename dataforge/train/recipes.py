@@ -87,7 +87,8 @@ def load_recipe(spec: str, overrides: list[str] | None = None) -> tuple[Recipe, 
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        raise UsageError("", [Problem(str(path), line, "yaml", f"not valid YAML: {getattr(exc, 'problem', exc)}")])
+        problem = Problem(str(path), line, "yaml", f"not valid YAML: {getattr(exc, 'problem', exc)}")
+        raise UsageError("", [problem]) from None
     if not isinstance(raw, dict):
         raise UsageError("", [Problem(str(path), None, "recipe", "expected a mapping of keys at the top level")])
     extra, problems = parse_overrides(overrides or [])
