@@ -74,5 +74,14 @@ def build_trainer(recipe: Recipe, run_dir: Path, model, tokenizer, peft_config, 
     callbacks = list(callbacks)
     if args.load_best_model_at_end:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=recipe.train.early_stopping_patience))
-    return SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
-                      processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks)
+    if quiet:  # --quiet: no dataset progress bars, and no printed log rows (they still go to logs/ and metrics.json)
+        import datasets
+
+        datasets.disable_progress_bars()
+    trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
+                         processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks)
+    if quiet:
+        from transformers import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
+    return trainer

@@ -77,6 +77,7 @@ def test_resume_without_checkpoint_and_reuse_of_a_run_dir_are_usage_errors(tiny_
     assert "already holds a run: pass --resume" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # the gate imports great-expectations and computes every feature: about a minute here
 def test_the_gate_refuses_bad_data(tiny_model, tmp_path, capsys):
     pytest.importorskip("dataforge.quality.gate")
     bad = tmp_path / "bad.jsonl"
