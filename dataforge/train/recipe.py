@@ -42,8 +42,10 @@ def quality_gate(recipe: Recipe, run_dir: Path, tokenizer: str) -> dict:
     result = run_gate(recipe.data.train + recipe.data.val, suite=recipe.gate.suite,
                       report_dir=str(run_dir / "quality"), tokenizer=tokenizer,
                       max_seq_len=recipe.train.max_length, lang=recipe.gate.lang)
+    checks = result.summary.get("checks", [])
     gate = {"skipped": False, "passed": result.passed, "report_json": result.report_json,
-            "report_html": result.report_html, "summary": result.summary}
+            "report_html": result.report_html, "records": result.summary.get("records"),
+            "failed_checks": [c.get("name") for c in checks if not c.get("passed")]}
     if not result.passed:
         raise DataError(f"quality gate failed: see {result.report_html} (or {result.report_json}); fix the data "
                         "with `dataforge clean`, or pass --skip-gate to train anyway")

@@ -100,3 +100,18 @@ def test_an_interrupted_run_resumes_to_the_same_state(tiny_model, tmp_path):
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6)
     assert losses(tmp_path / "whole")[-2:] == pytest.approx(losses(tmp_path / "parts")[-2:], abs=1e-5)
+
+
+@pytest.mark.parametrize("method", ["dora", "ia3", "prompt-tuning", "prefix-tuning", "p-tuning"])
+def test_every_peft_method_trains_evaluates_and_saves(tiny_model, tmp_path, method):
+    run = tmp_path / method
+    recipe, path = recipe_for(tiny_model, run, f"method={method}", "data.val_fraction=0.1", "train.max_steps=2",
+                              "train.eval_steps=2", "train.save_steps=2", "train.packing=true")
+    train(recipe, path, skip_gate=True, say=lambda _: None, quiet=True)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "completed" and manifest["eval_loss"] is not None
+    config = json.loads((run / "adapter" / "adapter_config.json").read_text())
+    expected = {"dora": "LORA", "ia3": "IA3", "prompt-tuning": "PROMPT_TUNING", "prefix-tuning": "PREFIX_TUNING",
+                "p-tuning": "P_TUNING"}[method]
+    assert config["peft_type"] == expected
+    assert config.get("use_dora", False) == (method == "dora")
