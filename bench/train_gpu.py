@@ -86,7 +86,20 @@ class Clock:
         return _Clock()
 
 
-def measure(trainer, clock, warmup: int) -> dict:
+def free_memory() -> int:
+    """Drop what earlier runs left behind; return the bytes still allocated (subtracted from this run's peak)."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if not torch.cuda.is_available():
+        return 0
+    torch.cuda.empty_cache()
+    return torch.cuda.memory_allocated()
+
+
+def measure(trainer, clock, warmup: int, leftover: int) -> dict:
     import torch
 
     if torch.cuda.is_available():
@@ -95,7 +108,7 @@ def measure(trainer, clock, warmup: int) -> dict:
     steps = len(clock.marks) - warmup
     seconds = clock.marks[-1] - clock.marks[warmup - 1] if warmup else clock.marks[-1] - clock.marks[0]
     tokens = clock.tokens[-1] - clock.tokens[warmup - 1] if warmup else clock.tokens[-1]
-    peak = torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else None
+    peak = (torch.cuda.max_memory_allocated() - leftover) / 2**30 if torch.cuda.is_available() else None
     return {"steps": steps, "tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds,
             "peak_gib": peak}
 
@@ -113,11 +126,12 @@ def dataforge_run(model_dir: Path, work: Path, data, batch: int, packing: bool, 
                                       f"train.max_length={args.seq}", f"train.max_steps={args.steps}",
                                       "train.report_to=none", "train.save_steps=100000", "train.logging_steps=1",
                                       "train.precision=auto"])
+    leftover = free_memory()
     tok = load_tokenizer(str(model_dir), False)
     choose_template(tok, None, False, True)
     trainer = build_trainer(recipe, work / "df", load_model(recipe, str(model_dir)), tok,
                             peft_config(recipe, str(model_dir)), to_dataset(data), None, [clock := Clock()], True)
-    result = measure(trainer, clock, args.warmup)
+    result = measure(trainer, clock, args.warmup, leftover)
     cfg = json.loads((model_dir / "config.json").read_text())
     result["plan_gib"] = estimate(recipe, cfg).total / GiB
     return result
@@ -131,6 +145,7 @@ def baseline_run(model_dir: Path, work: Path, data, batch: int, args) -> dict:
 
     from dataforge.train.data import to_dataset
 
+    leftover = free_memory()
     bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
                              bnb_4bit_compute_dtype=torch.bfloat16)
     device = {"": 0} if torch.cuda.is_available() else {"": "cpu"}
@@ -143,7 +158,7 @@ def baseline_run(model_dir: Path, work: Path, data, batch: int, args) -> dict:
     trainer = SFTTrainer(model=model, args=config, train_dataset=to_dataset(data),
                          processing_class=AutoTokenizer.from_pretrained(model_dir), peft_config=lora,
                          callbacks=[clock := Clock()])
-    return measure(trainer, clock, args.warmup)
+    return measure(trainer, clock, args.warmup, leftover)
 
 
 def mfu(result: dict, shape: dict, seq: int) -> float | None:
@@ -166,6 +181,7 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=None, help="measured steps + warm-up (default 20, smoke 3)")
     ap.add_argument("--warmup", type=int, default=None, help="steps left out of the timing (default 3, smoke 1)")
     ap.add_argument("--seq", type=int, default=None, help="max_length (default 2048, smoke 128)")
+    ap.add_argument("--batches", default="1,2", help="batch sizes to run, e.g. 2 (to split the work over calls)")
     ap.add_argument("--json", help="write the results here as JSON")
     args = ap.parse_args()
     shape = SMOKE if args.smoke else LLAMA3_8B
@@ -177,7 +193,7 @@ def main() -> int:
     data = examples(2 if args.smoke else 40)
 
     rows = []
-    for batch in (1, 2):
+    for batch in [int(b) for b in args.batches.split(",")]:
         for packing in (False, True):
             r = dataforge_run(model_dir, work, data, batch, packing, args)
             rows.append({"run": f"dataforge packing={'on' if packing else 'off'}", "batch": batch, **r})
