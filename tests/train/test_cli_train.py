@@ -91,3 +91,20 @@ def test_the_gate_refuses_bad_data(tiny_model, tmp_path, capsys):
     assert f"quality gate failed: see {run / 'quality'}" in err
     assert (run / "quality" / "report.json").is_file()
     assert not (run / "adapter").exists()
+
+
+def test_mlflow_without_the_extra_names_the_install(tmp_path, tiny_model):
+    pytest.importorskip("torch")
+    try:
+        import mlflow  # noqa: F401
+        pytest.skip("mlflow is installed")
+    except ImportError:
+        pass
+    from dataforge.errors import MissingDependency
+    from dataforge.train.recipe import train
+    from dataforge.train.recipes import load_recipe
+
+    recipe, path = load_recipe("tiny-cpu", [f"model.name={tiny_model}", f"output_dir={tmp_path / 'r'}",
+                                            "train.report_to=[mlflow]"])
+    with pytest.raises(MissingDependency, match=r"pip install 'dataforge\[mlflow\]'"):
+        train(recipe, path, skip_gate=True, say=lambda _: None)
