@@ -84,10 +84,66 @@ def _add_convert(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-q", "--quiet", action="store_true")
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from dataforge.train.recipes import load_recipe
+
+    overrides = list(args.overrides)
+    if args.show_labels is not None:
+        overrides.append(f"train.show_labels={args.show_labels}")
+    if args.quiet:
+        overrides.append("train.show_labels=0")
+    recipe, path = load_recipe(args.recipe, overrides)
+    if (args.num_processes > 1 or args.accelerate_config) and not os.environ.get("DATAFORGE_LAUNCHED"):
+        from dataforge.train.launch import launch
+
+        extra = ["--quiet"] if args.quiet else []
+        return launch(recipe, args.recipe, list(args.overrides), args.num_processes, args.accelerate_config,
+                      args.skip_gate, args.resume, extra)
+    from dataforge.train.recipe import train
+
+    train(recipe, path, skip_gate=args.skip_gate, resume=args.resume, quiet=args.quiet,
+          say=(lambda _text: None) if args.quiet else (lambda text: print(text, file=sys.stderr)))
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from dataforge.train.plan import estimate, model_config, render
+    from dataforge.train.recipes import load_recipe
+
+    recipe, _ = load_recipe(args.recipe, list(args.overrides))
+    plan = estimate(recipe, model_config(recipe))
+    if args.json:
+        _emit_json(plan.as_json())
+    else:
+        print(render(plan, recipe))
+    return 0
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="quality gate, then train a PEFT adapter from a recipe into runs/<name>/")
+    p.add_argument("recipe", metavar="RECIPE", help="recipe YAML, or a shipped recipe's name (qlora, tiny-cpu...)")
+    p.add_argument("overrides", nargs="*", metavar="key=value", help="override recipe keys, e.g. train.max_steps=30")
+    p.add_argument("--skip-gate", action="store_true", help="train without the quality gate (recorded in the manifest)")
+    p.add_argument("--resume", action="store_true", help="continue from the run directory's last checkpoint")
+    p.add_argument("--show-labels", type=int, metavar="N", help="print which tokens carry loss for N records")
+    p.add_argument("--num-processes", type=int, default=1, metavar="N", help="GPUs: run under accelerate launch")
+    p.add_argument("--accelerate-config", metavar="FILE", help="accelerate config file, or ddp / fsdp_qlora")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+
+def _add_plan(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plan", help="GPU memory estimate of a recipe from the model config alone")
+    p.add_argument("recipe", metavar="RECIPE", help="recipe YAML, or a shipped recipe's name")
+    p.add_argument("overrides", nargs="*", metavar="key=value", help="override recipe keys")
+    p.add_argument("--json", action="store_true", help="print the estimate as JSON")
+
+
 # command name -> (parser builder, handler). tests/test_cli.py keeps this in sync with the parser.
 COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
     "validate": (_add_validate, cmd_validate),
     "convert": (_add_convert, cmd_convert),
+    "train": (_add_train, cmd_train),
+    "plan": (_add_plan, cmd_plan),
 }
 
 

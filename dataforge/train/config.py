@@ -1,0 +1,159 @@
+"""The training recipe as a typed config: YAML file + dotted `key=value` overrides, every problem reported at once.
+
+Keys scripts rely on (stable): model.name, data.train, data.val, output_dir, method, seed, train.epochs,
+train.max_steps, train.learning_rate, train.batch_size, train.max_length.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Method = Literal["qlora", "lora", "dora", "prompt-tuning", "prefix-tuning", "p-tuning", "ia3"]
+PROMPT_METHODS = ("prompt-tuning", "prefix-tuning", "p-tuning")
+LLAMA_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelSection(_Strict):
+    name: str | None = Field(None, description="Hub id or local directory of the base model. Unset: build a tiny "
+                             "random-init Llama and BPE tokenizer locally into the run directory (demo and tests).")
+    tokenizer: str | None = Field(None, description="Tokenizer to load when it differs from model.name.")
+    dtype: Literal["bfloat16", "float16", "float32"] = Field(
+        "bfloat16", description="dtype of the unquantised weights and of LoRA compute.")
+    attn_implementation: Literal["sdpa", "eager", "flash_attention_2"] = Field(
+        "sdpa", description="sdpa is built into torch and memory-efficient; flash_attention_2 needs its package.")
+    trust_remote_code: bool = Field(False, description="Run model code from the hub repo (off: only known models).")
+
+
+class QuantSection(_Strict):
+    load_in_4bit: bool = Field(False, description="Load the base weights in 4 bit with bitsandbytes (QLoRA).")
+    quant_type: Literal["nf4", "fp4"] = Field("nf4", description="NF4 is the QLoRA paper's normal-float 4-bit type.")
+    double_quant: bool = Field(True, description="Quantise the per-block scales too (saves ~0.37 bit/param).")
+    compute_dtype: Literal["bfloat16", "float16", "float32"] = Field(
+        "bfloat16", description="dtype the 4-bit weights are dequantised to for each matmul.")
+    quant_storage: Literal["uint8", "bfloat16", "float16", "float32"] = Field(
+        "uint8", description="Container dtype of the packed 4-bit weights; bfloat16 for FSDP, which can only "
+        "shard floating-point tensors.")
+
+
+class LoraSection(_Strict):
+    r: int = Field(16, gt=0, description="Rank of the update BA; 8-64 is usual, 16 a good default.")
+    alpha: int = Field(32, gt=0, description="Scaling: the update is multiplied by alpha/r (2x r is common).")
+    dropout: float = Field(0.05, ge=0, lt=1, description="Dropout on the adapter input; 0.05 for small data.")
+    target_modules: list[str] = Field(default_factory=lambda: list(LLAMA_LINEAR),
+                                      description="Module names to adapt (Llama names: attention and MLP).")
+    bias: Literal["none", "all", "lora_only"] = Field("none", description="Which biases to train.")
+
+
+class PromptSection(_Strict):
+    num_virtual_tokens: int = Field(20, gt=0, description="Learned virtual tokens (prompt/prefix/p-tuning).")
+    init_text: str | None = Field(None, description="prompt-tuning: initialise the virtual tokens from this text.")
+    encoder_hidden_size: int = Field(128, gt=0, description="p-tuning: hidden size of the prompt encoder MLP.")
+
+
+class IA3Section(_Strict):
+    target_modules: list[str] = Field(default_factory=lambda: ["k_proj", "v_proj", "down_proj"],
+                                      description="Modules whose activations get a learned scale.")
+    feedforward_modules: list[str] = Field(default_factory=lambda: ["down_proj"],
+                                           description="Of those, the feed-forward ones (scaled on their input).")
+
+
+class DataSection(_Strict):
+    train: list[str] = Field(default_factory=list, description="Training files (.jsonl/.json/.parquet, any "
+                             "supported format). A single path is accepted too.")
+    val: list[str] = Field(default_factory=list, description="Validation files; unset: split val_fraction off.")
+    val_fraction: float = Field(0.1, ge=0, lt=1, description="Held out from train when data.val is unset (0: "
+                                "no eval, and early stopping is off).")
+    format: Literal["auto", "alpaca", "chat", "sharegpt", "prompt-completion"] = Field(
+        "auto", description="Input format of every data file.")
+
+    @field_validator("train", "val", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else ([] if v is None else v)
+
+
+class ChatSection(_Strict):
+    template: str | None = Field(None, description="Jinja chat template used when the tokenizer has none (or "
+                                 "always with chat.force). 'chatml' names the built-in ChatML template.")
+    force: bool = Field(False, description="Use chat.template even when the tokenizer has its own.")
+    end_of_turn: str | None = Field(None, description="Token that ends an assistant turn; unset: the template's "
+                                    "known stop token or the tokenizer's EOS. It must carry loss.")
+
+
+class TrainSection(_Strict):
+    epochs: float = Field(1.0, gt=0, description="Passes over the training data (ignored when max_steps > 0).")
+    max_steps: int = Field(-1, description="Stop after this many optimizer steps; -1: use epochs.")
+    learning_rate: float = Field(2e-4, gt=0, description="Peak LR; 2e-4 is the QLoRA paper's for 7B adapters.")
+    batch_size: int = Field(1, gt=0, description="Sequences per device per step.")
+    grad_accum: int = Field(1, gt=0, description="Steps accumulated per optimizer update.")
+    max_length: int = Field(1024, gt=0, description="Tokens per sequence; longer ones are truncated (counted).")
+    lr_scheduler: str = Field("cosine", description="transformers scheduler name (cosine, linear, constant...).")
+    warmup_ratio: float = Field(0.03, ge=0, lt=1, description="Share of steps spent warming up the LR (3%).")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay; adapters rarely need it.")
+    max_grad_norm: float = Field(0.3, gt=0, description="Gradient clipping; 0.3 follows the QLoRA paper.")
+    optim: str = Field("adamw_torch", description="transformers optimizer name: paged_adamw_8bit for QLoRA "
+                       "(8-bit states, paged to CPU on spikes), adamw_torch on CPU.")
+    gradient_checkpointing: bool = Field(True, description="Recompute activations in backward: far less memory, "
+                                         "about 30% more compute.")
+    packing: bool = Field(False, description="Pack several records into each max_length sequence (BFD).")
+    assistant_only_loss: bool = Field(True, description="Loss only on assistant tokens (needs {% generation %} "
+                                      "markers in the chat template).")
+    precision: Literal["auto", "bf16", "fp16", "fp32"] = Field(
+        "auto", description="Mixed precision; auto: bf16 on a GPU that has it, fp32 on CPU.")
+    logging_steps: int = Field(10, gt=0, description="Log loss and LR every N steps.")
+    eval_steps: int = Field(50, gt=0, description="Evaluate (and checkpoint) every N steps.")
+    save_steps: int = Field(50, gt=0, description="Checkpoint every N steps (equal to eval_steps for early stop).")
+    save_total_limit: int | None = Field(3, description="Keep at most N checkpoints (the best is always kept).")
+    early_stopping_patience: int | None = Field(3, description="Stop after N evals without improving eval_loss; "
+                                                "null: off.")
+    report_to: list[str] = Field(default_factory=lambda: ["tensorboard"],
+                                 description="Loggers: tensorboard, mlflow (dataforge[mlflow]), none.")
+    show_labels: int = Field(0, ge=0, description="Print the loss mask of this many records before training.")
+    mask_check_records: int = Field(2000, gt=0, description="Records tokenised by the label-mask check.")
+    dataloader_workers: int = Field(0, ge=0, description="DataLoader worker processes.")
+
+    @field_validator("report_to", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+class GateSection(_Strict):
+    suite: str | None = Field(None, description="Expectation suite for the gate; unset: the Turkish SFT default.")
+    lang: str = Field("tr", description="Expected language of the data.")
+
+
+class Recipe(_Strict):
+    name: str = Field("run", description="Run name: the run directory is runs/<name> unless output_dir is set.")
+    method: Method = Field("qlora", description="PEFT method: qlora, lora, dora, prompt-tuning, prefix-tuning, "
+                           "p-tuning, ia3.")
+    seed: int = Field(42, description="Seeds data split, init and shuffling: same seed, same run.")
+    output_dir: str | None = Field(None, description="Run directory; unset: runs/<name>.")
+    model: ModelSection = Field(default_factory=ModelSection, description="Base model.")
+    quant: QuantSection = Field(default_factory=QuantSection, description="4-bit loading (qlora).")
+    lora: LoraSection = Field(default_factory=LoraSection, description="LoRA/DoRA/QLoRA adapter.")
+    prompt: PromptSection = Field(default_factory=PromptSection, description="Prompt-learning methods.")
+    ia3: IA3Section = Field(default_factory=IA3Section, description="IA3 scales.")
+    data: DataSection = Field(default_factory=DataSection, description="Training and validation data.")
+    chat: ChatSection = Field(default_factory=ChatSection, description="Chat template.")
+    train: TrainSection = Field(default_factory=TrainSection, description="Trainer settings.")
+    gate: GateSection = Field(default_factory=GateSection, description="Quality gate before training.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Recipe:
+        if self.method == "qlora" and not self.quant.load_in_4bit:
+            raise ValueError("method qlora needs quant.load_in_4bit=true (or use method=lora)")
+        if self.method != "qlora" and self.quant.load_in_4bit:
+            raise ValueError(f"quant.load_in_4bit=true is for method qlora, not {self.method}")
+        return self
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir or f"runs/{self.name}")

@@ -1,0 +1,56 @@
+"""More than one GPU: re-run `dataforge train` under `accelerate launch` (DDP, or FSDP with a config file).
+
+The quality gate runs once, here, before the workers start; they get --skip-gate and the report's path, which
+goes into the manifest. Shipped accelerate configs: trainers/accelerate/ddp.yaml and fsdp_qlora.yaml.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+from dataforge.errors import MissingDependency, UsageError
+from dataforge.train.config import Recipe
+from dataforge.train.recipes import trainers_dir
+
+LAUNCHED = "DATAFORGE_LAUNCHED"
+
+
+def accelerate_config(spec: str | None) -> str | None:
+    """A path, or a shipped config's name (ddp, fsdp_qlora)."""
+    if spec is None or os.path.isfile(spec):
+        return spec
+    shipped = trainers_dir() / "accelerate" / f"{spec.removesuffix('.yaml')}.yaml"
+    if shipped.is_file():
+        return str(shipped)
+    raise UsageError(f"--accelerate-config: {spec}: no such file (shipped: ddp, fsdp_qlora)")
+
+
+def launch(recipe: Recipe, recipe_spec: str, overrides: list[str], num_processes: int, config: str | None,
+           skip_gate: bool, resume: bool, argv_extra: list[str]) -> int:
+    if shutil.which("accelerate") is None and not _has_module("accelerate"):
+        raise MissingDependency("accelerate", "train")
+    env = dict(os.environ, **{LAUNCHED: "1"})
+    if not skip_gate:
+        from dataforge.train.recipe import quality_gate, resolve_base_model
+
+        run_dir = recipe.run_dir
+        run_dir.mkdir(parents=True, exist_ok=True)
+        base = resolve_base_model(recipe, run_dir)
+        gate = quality_gate(recipe, run_dir, recipe.model.tokenizer or base)
+        env["DATAFORGE_GATE_REPORT"] = gate["report_json"]
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(num_processes)]
+    if config:
+        cmd += ["--config_file", accelerate_config(config)]
+    cmd += ["-m", "dataforge", "train", recipe_spec, *overrides, "--skip-gate", *argv_extra]
+    if resume:
+        cmd.append("--resume")
+    return subprocess.run(cmd, env=env).returncode
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None

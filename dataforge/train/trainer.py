@@ -1,0 +1,87 @@
+"""TRL's SFTTrainer configured from a recipe. This file only maps recipe fields to SFTConfig; TRL does the work."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dataforge.train.config import PROMPT_METHODS, Recipe
+
+
+def device_args(recipe: Recipe) -> dict[str, bool]:
+    import torch
+
+    choice = recipe.train.precision
+    if choice == "auto":
+        choice = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "fp32"
+    # use_cpu lets bf16 autocast run on CPU (slowly) instead of transformers refusing the setup
+    return {"bf16": choice == "bf16", "fp16": choice == "fp16", "use_cpu": not torch.cuda.is_available()}
+
+
+def sft_config(recipe: Recipe, run_dir: Path, has_eval: bool, quiet: bool):
+    from trl import SFTConfig
+
+    t = recipe.train
+    early_stop = has_eval and t.early_stopping_patience is not None
+    # tensorboard writes under the run directory, not under checkpoints/runs/<date>
+    os.environ["TENSORBOARD_LOGGING_DIR"] = str(run_dir / "logs")
+    return SFTConfig(
+        output_dir=str(run_dir / "checkpoints"),
+        seed=recipe.seed,
+        data_seed=recipe.seed,
+        num_train_epochs=t.epochs,
+        max_steps=t.max_steps,
+        learning_rate=t.learning_rate,
+        per_device_train_batch_size=t.batch_size,
+        per_device_eval_batch_size=t.batch_size,
+        gradient_accumulation_steps=t.grad_accum,
+        max_length=t.max_length,
+        lr_scheduler_type=t.lr_scheduler,
+        warmup_steps=t.warmup_ratio,  # a float below 1 is a share of the steps (transformers 5)
+        weight_decay=t.weight_decay,
+        max_grad_norm=t.max_grad_norm,
+        optim=t.optim,
+        # prompt-learning methods prepend virtual tokens outside the layers; checkpointing them gains nothing
+        gradient_checkpointing=t.gradient_checkpointing and recipe.method not in PROMPT_METHODS,
+        gradient_checkpointing_kwargs={"use_reentrant": False},
+        packing=t.packing,
+        assistant_only_loss=t.assistant_only_loss,
+        eval_strategy="steps" if has_eval else "no",
+        eval_steps=t.eval_steps,
+        save_strategy="steps",
+        save_steps=t.eval_steps if early_stop else t.save_steps,
+        save_total_limit=t.save_total_limit,
+        load_best_model_at_end=early_stop,
+        metric_for_best_model="eval_loss" if early_stop else None,
+        greater_is_better=False if early_stop else None,
+        logging_steps=t.logging_steps,
+        logging_first_step=True,
+        report_to=[r for r in t.report_to if r != "none"] or "none",
+        run_name=recipe.name,
+        dataloader_num_workers=t.dataloader_workers,
+        disable_tqdm=quiet,
+        dataset_num_proc=None,
+        **device_args(recipe),
+    )
+
+
+def build_trainer(recipe: Recipe, run_dir: Path, model, tokenizer, peft_config, train_ds, eval_ds, callbacks: list,
+                  quiet: bool = False):
+    from transformers import EarlyStoppingCallback
+    from trl import SFTTrainer
+
+    args = sft_config(recipe, run_dir, eval_ds is not None, quiet)
+    callbacks = list(callbacks)
+    if args.load_best_model_at_end:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=recipe.train.early_stopping_patience))
+    if quiet:  # --quiet: no dataset progress bars, and no printed log rows (they still go to logs/ and metrics.json)
+        import datasets
+
+        datasets.disable_progress_bars()
+    trainer = SFTTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
+                         processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks)
+    if quiet:
+        from transformers import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
+    return trainer

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from dataforge.errors import DataError
+from dataforge.train.chat_template import CHATML, end_of_turn_ids
+from dataforge.train.data import Example
+from dataforge.train.labels import check_labels, render_labels, spans
+
+CHAT = [{"role": "user", "content": "Ankara'nın nüfusu kaç?"}, {"role": "assistant", "content": "Yaklaşık 5,8 milyon."},
+        {"role": "user", "content": "Peki İzmir'in?"}, {"role": "assistant", "content": "Yaklaşık 4,5 milyon."}]
+
+
+def ex(messages, line=1):
+    return Example(messages, "data.jsonl", line)
+
+
+@pytest.fixture
+def tok(tiny_tokenizer):
+    t = copy.deepcopy(tiny_tokenizer)
+    t.chat_template = CHATML
+    return t
+
+
+def test_spans_are_runs_of_ones():
+    assert spans([0, 1, 1, 0, 1]) == [(1, 3), (4, 5)]
+
+
+def test_a_good_record_passes_and_only_assistant_tokens_carry_loss(tok):
+    report = check_labels([ex(CHAT)], tok, 512, end_of_turn_ids(tok, None))
+    assert (report.records, report.truncated, report.problems) == (1, 0, [])
+    shown = render_labels(tok, ex(CHAT), 512)
+    assert "⟦Yaklaşık 5,8 milyon.<|im_end|>⟧" in shown and "⟦Yaklaşık 4,5 milyon.<|im_end|>⟧" in shown
+    assert "⟦Ankara" not in shown and shown.startswith("data.jsonl:1:")
+
+
+def test_a_record_without_trainable_tokens_fails(tok):
+    with pytest.raises(DataError) as err:
+        check_labels([ex(CHAT), ex(CHAT[:1], line=2)], tok, 512, end_of_turn_ids(tok, None))
+    lines = err.value.lines()
+    assert lines[0] == "label-mask check failed on 1 of 2 records"
+    assert lines[1].startswith("data.jsonl:2: messages: no token carries loss")
+
+
+def test_end_of_turn_outside_the_loss_fails(tok):
+    # the common template bug: <|im_end|> rendered after {% endgeneration %}, so the model never learns to stop
+    tok.chat_template = CHATML.replace("message['content'] + '<|im_end|>' }}{% endgeneration %}",
+                                       "message['content'] }}{% endgeneration %}{{ '<|im_end|>' }}")
+    with pytest.raises(DataError) as err:
+        check_labels([ex(CHAT)], tok, 512, end_of_turn_ids(tok, None))
+    lines = err.value.lines()[1:]
+    assert [line.split(": ")[1] for line in lines] == ["messages[1]", "messages[3]"]
+    assert "end-of-turn/EOS token carries no loss" in lines[0]
+
+
+def test_truncation_that_removes_every_assistant_token_fails(tok):
+    long_prompt = [{"role": "user", "content": "Çok uzun bir soru " * 40}, {"role": "assistant", "content": "Evet."}]
+    with pytest.raises(DataError) as err:
+        check_labels([ex(CHAT), ex(long_prompt, line=7)], tok, 64, end_of_turn_ids(tok, None))
+    assert err.value.lines()[1].startswith("data.jsonl:7: messages: truncation at train.max_length=64 removes every "
+                                           "assistant token")
+
+
+def test_partial_truncation_is_counted_not_fatal(tok):
+    long_answer = [{"role": "user", "content": "Anlat."}, {"role": "assistant", "content": "Uzun bir cevap. " * 40}]
+    report = check_labels([ex(CHAT), ex(long_answer, 2)], tok, 120, end_of_turn_ids(tok, None))
+    assert report.truncated == 1 and report.records == 2
+    assert "1 truncated at train.max_length=120" in report.summary(120)
+    assert "✂" in render_labels(tok, ex(long_answer), 120)

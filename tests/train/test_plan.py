@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from dataforge.train.plan import GiB, Shape, estimate, lora_params, model_config, trainable_params
+from dataforge.train.recipes import load_recipe
+
+# Llama-2-7B's config.json figures (the shape behind the seed's "7B QLoRA: 6 GB" table)
+LLAMA2_7B = {"hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32,
+             "num_key_value_heads": 32, "vocab_size": 32000, "tie_word_embeddings": False}
+
+
+def test_lora_r16_on_a_4096_square_matrix_is_131072_parameters():
+    assert lora_params(4096, 4096, 16) == 131_072  # the seed's "LoRA: 131K" (vs 16.7M for the matrix itself)
+
+
+def test_7b_qlora_lands_near_6_gb(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps(LLAMA2_7B))
+    recipe, _ = load_recipe("qlora", [f"model.name={tmp_path}", "train.batch_size=1", "train.max_length=2048",
+                                      "lora.target_modules=[q_proj,k_proj,v_proj,o_proj]"])
+    plan = estimate(recipe, model_config(recipe))
+    assert plan.trainable == 32 * 4 * 131_072
+    rows = {name: nbytes for name, nbytes, _ in plan.rows}
+    # 6.48e9 block weights at 4.127 bits plus bf16 embeddings and head: ~3.9 GB
+    assert 3.7e9 < rows["weights"] < 4.0e9
+    assert 5.0e9 < plan.total < 7.0e9
+
+
+def test_double_quant_saves_about_0_37_bits_per_weight(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps(LLAMA2_7B))
+    with_dq, _ = load_recipe("qlora", [f"model.name={tmp_path}"])
+    without, _ = load_recipe("qlora", [f"model.name={tmp_path}", "quant.double_quant=false"])
+    saved = estimate(without, LLAMA2_7B).rows[0][1] - estimate(with_dq, LLAMA2_7B).rows[0][1]
+    bits = saved * 8 / Shape.from_config(LLAMA2_7B).block_linear_params()
+    assert bits == pytest.approx(0.373, abs=0.002)
+
+
+def test_checkpointing_shrinks_activations():
+    on, _ = load_recipe("qlora", ["train.gradient_checkpointing=true"])
+    off, _ = load_recipe("qlora", ["train.gradient_checkpointing=false"])
+    act = {n: b for n, b, _ in estimate(on, LLAMA2_7B).rows}["activations"]
+    act_off = {n: b for n, b, _ in estimate(off, LLAMA2_7B).rows}["activations"]
+    assert act_off > 8 * act
+
+
+def test_paged_8bit_optimizer_is_a_quarter_of_fp32_adam():
+    a, _ = load_recipe("qlora", ["train.optim=paged_adamw_8bit"])
+    b, _ = load_recipe("qlora", ["train.optim=adamw_torch"])
+    opt = [{n: x for n, x, _ in estimate(r, LLAMA2_7B).rows}["optimizer"] for r in (a, b)]
+    assert opt[0] * 4 == opt[1]
+
+
+@pytest.mark.parametrize("overrides", [
+    ["method=lora"],
+    ["method=dora"],
+    ["method=lora", "lora.r=4", "lora.target_modules=[q_proj,down_proj]"],
+    ["method=ia3"],
+    ["method=prompt-tuning"],
+    ["method=p-tuning", "prompt.encoder_hidden_size=32"],
+    ["method=prefix-tuning", "prompt.num_virtual_tokens=5"],
+])
+def test_trainable_count_matches_peft(tiny_model, overrides):
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from dataforge.train.model import peft_config
+
+    recipe, _ = load_recipe("tiny-cpu", [f"model.name={tiny_model}", *overrides])
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model), peft_config(recipe, str(tiny_model)))
+    peft_count, _ = model.get_nb_trainable_parameters()
+    assert trainable_params(recipe, Shape.from_config(model_config(recipe))) == peft_count
+
+
+def test_plan_imports_no_torch(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps(LLAMA2_7B))
+    code = ("import sys; from dataforge.cli import main; rc = main(['plan', 'qlora', 'model.name=" + str(tmp_path)
+            + "']); assert 'torch' not in sys.modules, 'torch imported'; sys.exit(rc)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "trainable parameters: 39,976,960" in out.stdout
+    assert f"{GiB}" not in out.stdout  # figures are printed in GiB, not raw bytes
