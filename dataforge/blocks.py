@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Iterator
+from typing import IO
 
 from dataforge.io import BLOCK, BOM, MAX_LINE_BYTES, Item, ReadStats, _jsonl_items
 

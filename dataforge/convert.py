@@ -7,8 +7,9 @@ conversion would lose data, which is refused (naming the record) unless --lossy,
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 

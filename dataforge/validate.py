@@ -6,8 +6,9 @@ import json
 import os
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from dataforge.errors import Problem, UsageError
 from dataforge.formats.detection import SAMPLE, detect
@@ -175,7 +176,7 @@ def validate(paths: list[str], fmt: str = "auto", *, out: str | None = None, rej
                 items.close()
                 _validate_jsonl(path, file_fmt, fs, outs, allow_extra, workers)
                 continue
-            chain = iter(([first] if first else []))
+            chain = iter([first] if first else [])
             for item, _, problems in check_items(path, file_fmt, _chained(chain, items), fs,
                                                  allow_extra=allow_extra):
                 if problems:

@@ -47,7 +47,7 @@ def score(hypotheses: list[str], references: list[str]) -> tuple[float, float, f
     chrf = sacrebleu.corpus_chrf(hypotheses, [references]).score
     bleu = sacrebleu.corpus_bleu(hypotheses, [references]).score
     scorer = rouge_scorer.RougeScorer(["rougeL"], tokenizer=TurkishWordTokenizer())
-    rouge = [scorer.score(r, h)["rougeL"].fmeasure for h, r in zip(hypotheses, references)]
+    rouge = [scorer.score(r, h)["rougeL"].fmeasure for h, r in zip(hypotheses, references, strict=True)]
     return chrf, bleu, 100 * sum(rouge) / max(len(rouge), 1)
 
 
@@ -76,5 +76,5 @@ def generation_scores(model, tok, examples: list[Example], *, max_new_tokens: in
     refs = [ex.reference for ex in examples]
     chrf, bleu, rouge = score(hyps, refs)
     shown = [{"where": ex.where, "prompt": ex.prompt[-1]["content"] if ex.prompt else "", "reference": ref,
-              "output": hyp} for ex, ref, hyp in list(zip(examples, refs, hyps))[:keep_examples]]
+              "output": hyp} for ex, ref, hyp in list(zip(examples, refs, hyps, strict=True))[:keep_examples]]
     return GenerationScores(len(examples), chrf, bleu, rouge, shown)

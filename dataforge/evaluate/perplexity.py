@@ -35,7 +35,7 @@ def assistant_labels(tok, ex: Example, max_length: int) -> tuple[list[int], list
         start = len(prompt["input_ids"])
         mask = [0] * start + [1] * (len(ids) - start)
     ids, mask = ids[:max_length], mask[:max_length]
-    return ids, [t if m else -100 for t, m in zip(ids, mask)]
+    return ids, [t if m else -100 for t, m in zip(ids, mask, strict=True)]
 
 
 def perplexity(model, tok, examples: list[Example], *, max_length: int = 2048, batch_size: int = 8) -> Perplexity:

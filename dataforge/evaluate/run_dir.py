@@ -90,6 +90,15 @@ class RunDir:
         quant = cfg.get("quantization") or (cfg.get("model") or {}).get("quantization") or {}
         return method == "qlora" or bool(quant.get("load_in_4bit") or quant.get("load_in_8bit"))
 
+    def max_length(self, default: int = 2048) -> int:
+        """The sequence length training truncated to, so perplexity scores the same tokens eval_loss did."""
+        cfg = self.config
+        for section in (cfg.get("train") or {}, cfg.get("data") or {}, cfg):
+            for key in ("max_length", "max_seq_length", "max_seq_len"):
+                if isinstance(section.get(key), int):
+                    return section[key]
+        return default
+
     def val_file(self) -> Path | None:
         val = (self.config.get("data") or {}).get("val")
         return Path(val) if val else None

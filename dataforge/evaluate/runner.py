@@ -86,9 +86,10 @@ def _model_metrics(run: RunDir, opts: EvaluateOptions, best_step: int | None, sa
     tok = load_tokenizer(run.tokenizer_dir())
     model = load_tuned(load_base(run.base_model(), device=device), adapter)
     examples = load_examples(data)
-    tuned = perplexity(model, tok, examples)
+    max_length = run.max_length()
+    tuned = perplexity(model, tok, examples, max_length=max_length)
     with model.disable_adapter():
-        base = perplexity(model, tok, examples)
+        base = perplexity(model, tok, examples, max_length=max_length)
     say(f"perplexity on {data}: tuned {tuned.perplexity:.3f}, base {base.perplexity:.3f}")
     sample = examples[:opts.max_samples]
     say(f"generating {len(sample)} answers (greedy, up to {opts.max_new_tokens} tokens each)")
@@ -99,6 +100,7 @@ def _model_metrics(run: RunDir, opts: EvaluateOptions, best_step: int | None, sa
         f"{' (FLAGGED)' if forgot.flagged else ''}")
     return {"base_model": run.base_model(), "adapter": str(adapter),
             "perplexity": {"data": str(data), "records": tuned.records, "tokens": tuned.tokens,
+                           "max_length": max_length,
                            "tuned": tuned.perplexity, "base": base.perplexity,
                            "tuned_mean_cross_entropy": tuned.mean_cross_entropy},
             "generation": gen.as_json(), "forgetting": forgot.as_json()}

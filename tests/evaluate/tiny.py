@@ -41,7 +41,8 @@ def general(limit: int | None = None) -> list[dict]:
         if line.strip():
             r = json.loads(line)
             prompt = r["instruction"] + ("\n\n" + r["input"] if r.get("input") else "")
-            rows.append({"messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": r["output"]}]})
+            rows.append({"messages": [{"role": "user", "content": prompt},
+                                      {"role": "assistant", "content": r["output"]}]})
     return rows[:limit] if limit else rows
 
 
@@ -99,7 +100,7 @@ def _pretrain(model, tok, *, steps: int, seed: int) -> None:
     labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
     model.train()
-    for step in range(steps):
+    for _ in range(steps):
         idx = torch.randint(0, len(texts), (8,))
         loss = model(input_ids=batch["input_ids"][idx], attention_mask=batch["attention_mask"][idx],
                      labels=labels[idx]).loss
@@ -151,7 +152,7 @@ def write_manifest(run_dir: Path, base: Path, data: dict[str, Path], *, steps: i
         "recipe": "tiny-test",
         "config": {"model": {"name": str(base)}, "method": "lora", "seed": seed,
                    "data": {"train": str(data["train"]), "val": str(data["val"])},
-                   "train": {"max_steps": steps, "learning_rate": lr}},
+                   "train": {"max_steps": steps, "learning_rate": lr, "max_length": 128}},
         "data": files, "quality_report": None, "gate": {"passed": True, "skipped": True},
         "versions": {}, "git_commit": None, "seed": seed,
     }
