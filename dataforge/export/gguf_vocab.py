@@ -78,10 +78,10 @@ def add_vocab(writer, tokenizer_dir: Path, n_vocab: int) -> dict:
             types.append(gguf.TokenType.UNUSED)
         elif i in special:
             types.append(gguf.TokenType.CONTROL)
+        elif spm and re.fullmatch(r"<0x[0-9A-Fa-f]{2}>", text):  # byte-fallback pieces, wherever they sit
+            types.append(gguf.TokenType.BYTE)
         elif i in user:
             types.append(gguf.TokenType.USER_DEFINED)
-        elif spm and re.fullmatch(r"<0x[0-9A-Fa-f]{2}>", text):
-            types.append(gguf.TokenType.BYTE)
         else:
             types.append(gguf.TokenType.NORMAL)
         scores.append(-float(i) if spm else 0.0)
