@@ -12,8 +12,7 @@ from dataforge.evaluate.run_dir import open_run
 COLUMNS = ("run", "recipe", "data", "gate", "best_val_loss", "verdict", "exports")
 
 
-def _gate(manifest: dict) -> str:
-    gate = manifest.get("gate")
+def _gate(gate) -> str:
     if gate is None:
         return "-"
     if isinstance(gate, dict):
@@ -40,8 +39,11 @@ def run_row(path: Path) -> dict:
         verdict = json.loads(report.read_text(encoding="utf-8"))["overfitting"]["verdict"]
     else:
         verdict = detect_overfitting(log.train, log.eval).verdict + " (not evaluated)"
-    return {"run": str(path), "recipe": run.manifest.get("recipe") or "-", "data": run.data_fingerprint() or "-",
-            "gate": _gate(run.manifest), "best_val_loss": min((v for _, v in log.eval), default=None),
+    recipe = run.manifest.get("recipe") or "-"
+    if isinstance(recipe, dict):  # {"path", "sha256"} from dataforge train
+        recipe = Path(recipe.get("path", "-")).name
+    return {"run": str(path), "recipe": recipe, "data": run.data_fingerprint() or "-",
+            "gate": _gate(run.gate()), "best_val_loss": min((v for _, v in log.eval), default=None),
             "verdict": verdict, "exports": _exports(path)}
 
 

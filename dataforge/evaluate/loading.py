@@ -18,6 +18,16 @@ class Example:
     where: str
 
 
+def require(module: str, extra: str):
+    """Import an optional dependency, or raise MissingDependency naming the extra that installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependency(module, extra) from None
+
+
 def require_torch():
     try:
         import peft  # noqa: F401
@@ -60,6 +70,19 @@ def load_tuned(base_model, adapter_dir: str | Path, adapter_name: str = "default
 def default_device() -> str:
     torch = require_torch()
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def examples_from_messages(conversations: list[list[dict]], where: str) -> list[Example]:
+    """Conversations (lists of {"role", "content"}) ending in an assistant turn -> Examples."""
+    out = []
+    for n, msgs in enumerate(conversations, 1):
+        msgs = [{"role": m["role"], "content": m["content"]} for m in msgs]
+        last = max((i for i, m in enumerate(msgs) if m["role"] == "assistant"), default=None)
+        if last is not None:
+            out.append(Example(msgs[:last + 1], msgs[:last], msgs[last]["content"], f"{where} #{n}"))
+    if not out:
+        raise DataError(f"{where}: no conversation with an assistant turn to evaluate on")
+    return out
 
 
 def load_examples(path: str | Path, limit: int | None = None) -> list[Example]:

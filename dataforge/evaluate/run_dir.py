@@ -1,10 +1,12 @@
 """Everything evaluate/export/runs read from a run directory, in one place.
 
-The contract (written by `dataforge train`, HF Trainer/TRL layout):
-  RUN_DIR/manifest.json            recipe, config (model.name, method, seed, data.train/val, train.*), data files
-                                   with sha256, quality_report, gate, versions, git_commit, seed
-  RUN_DIR/checkpoint-<step>/       trainer_state.json (log_history, best_model_checkpoint) + PEFT adapter files
-  RUN_DIR/adapter/                 the final adapter and tokenizer (also accepted: RUN_DIR itself, RUN_DIR/final/)
+The contract (written by `dataforge train`, HF Trainer/TRL layout), read tolerantly:
+  RUN_DIR/manifest.json       recipe, config (resolved: model.name, method, seed, data.train/val/val_fraction,
+                              train.*), base_model {name, path}, data files with sha256, quality_gate (or gate)
+  RUN_DIR/checkpoints/checkpoint-<step>/ (or RUN_DIR/checkpoint-<step>/)
+                              trainer_state.json (log_history, best_model_checkpoint) + PEFT adapter files
+  RUN_DIR/metrics.json        {"log_history": [...]} of the whole run, when training finished
+  RUN_DIR/adapter/            the final adapter and tokenizer (also accepted: RUN_DIR itself, RUN_DIR/final/)
 Only this module knows these names; adjust here if the training side changes them.
 """
 
@@ -48,10 +50,13 @@ class RunDir:
     def checkpoints(self) -> dict[int, Path]:
         """step -> checkpoint folder, for every checkpoint-<step>/ that holds an adapter."""
         found = {}
-        for p in self.path.iterdir():
-            m = _CHECKPOINT.match(p.name)
-            if m and p.is_dir() and (p / "adapter_config.json").exists():
-                found[int(m.group(1))] = p
+        for folder in (self.path, self.path / "checkpoints"):
+            if not folder.is_dir():
+                continue
+            for p in folder.iterdir():
+                m = _CHECKPOINT.match(p.name)
+                if m and p.is_dir() and (p / "adapter_config.json").exists():
+                    found[int(m.group(1))] = p
         return dict(sorted(found.items()))
 
     def adapter_dir(self) -> Path:
@@ -69,8 +74,13 @@ class RunDir:
         return json.loads((self.adapter_dir() / "adapter_config.json").read_text(encoding="utf-8"))
 
     def base_model(self) -> str:
-        """The base model: the manifest's config.model.name, else the adapter's base_model_name_or_path."""
-        name = (self.config.get("model") or {}).get("name") or self.adapter_config().get("base_model_name_or_path")
+        """The base model: what training loaded (manifest base_model.path: a hub id or a folder, e.g. the tiny
+        demo model built in RUN_DIR/base_model), else config.model.name, else the adapter's base_model_name_or_path."""
+        built = (self.manifest.get("base_model") or {}).get("path")
+        if built and not Path(built).is_absolute() and not Path(built).exists() and (self.path / "base_model").is_dir():
+            built = str(self.path / "base_model")  # a relative path written from another working directory
+        name = built or (self.config.get("model") or {}).get("name") \
+            or self.adapter_config().get("base_model_name_or_path")
         if not name:
             raise InputError(f"{self.path / 'manifest.json'}: config.model.name: missing, and the adapter config "
                              "names no base_model_name_or_path: set config.model.name to the base model")
@@ -99,20 +109,45 @@ class RunDir:
                     return section[key]
         return default
 
-    def val_file(self) -> Path | None:
-        val = (self.config.get("data") or {}).get("val")
-        return Path(val) if val else None
+    def val_files(self) -> list[Path]:
+        val = (self.config.get("data") or {}).get("val") or []
+        return [Path(v) for v in ([val] if isinstance(val, str) else val)]
+
+    def held_out(self) -> tuple[list[list[dict]], str] | None:
+        """The validation conversations training used when they were split off the training files
+        (data.val_fraction), re-drawn with training's own seeded split; None when not reproducible."""
+        data = self.config.get("data") or {}
+        if self.val_files() or not data.get("val_fraction") or not data.get("train"):
+            return None
+        try:
+            from dataforge.train.data import load_examples, split_examples
+        except ImportError:
+            return None
+        train = [data["train"]] if isinstance(data["train"], str) else list(data["train"])
+        _, val = split_examples(load_examples(train, data.get("format", "auto")), data["val_fraction"],
+                                self.config.get("seed", 0))
+        return [list(e.messages) for e in val], f"val_fraction={data['val_fraction']} of {', '.join(train)}"
+
+    def gate(self) -> dict | None:
+        return self.manifest.get("quality_gate", self.manifest.get("gate"))
 
     def losses(self) -> LossLog:
-        """Loss series from the newest trainer_state.json (the last checkpoint holds the whole history)."""
+        """Loss series: metrics.json's log_history (the whole run) when present, else the newest
+        trainer_state.json (the last checkpoint holds the history up to it)."""
+        state: dict = {}
         states = [p / "trainer_state.json" for p in self.checkpoints().values()]
         states = [p for p in states if p.exists()] or [p for p in (self.path / "trainer_state.json",) if p.exists()]
-        if not states:
-            return LossLog()
-        state = json.loads(states[-1].read_text(encoding="utf-8"))
-        log = LossLog(trainer_best_checkpoint=state.get("best_model_checkpoint"),
+        if states:
+            state = json.loads(states[-1].read_text(encoding="utf-8"))
+        history = state.get("log_history", [])
+        if (self.path / "metrics.json").exists():
+            history = json.loads((self.path / "metrics.json").read_text(encoding="utf-8")).get("log_history") or history
+        # entries after the train summary (train_runtime) are evaluations *after* training, often of the best
+        # model reloaded at the end: they are not part of the curve
+        end = next((i for i, e in enumerate(history) if "train_runtime" in e), len(history))
+        log = LossLog(trainer_best_checkpoint=state.get("best_model_checkpoint") or self.manifest.get("best_checkpoint"),
                       trainer_best_metric=state.get("best_metric"))
-        for entry in state.get("log_history", []):
+        for entry in history[:end]:
             if "loss" in entry and "step" in entry:
                 log.train.append((int(entry["step"]), float(entry["loss"])))
             if "eval_loss" in entry and "step" in entry:
@@ -121,10 +156,20 @@ class RunDir:
 
     def data_fingerprint(self) -> str | None:
         """A short hash over the sha256 of every data file in the manifest (same data -> same fingerprint)."""
-        files = self.manifest.get("data") or []
-        if isinstance(files, dict):
-            files = list(files.values())
-        digests = sorted(str(f.get("sha256")) for f in files if isinstance(f, dict) and f.get("sha256"))
+        digests: list[str] = []
+
+        def walk(node) -> None:
+            if isinstance(node, dict):
+                if isinstance(node.get("sha256"), str):
+                    digests.append(node["sha256"])
+                for v in node.values():
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+
+        walk(self.manifest.get("data"))
+        digests = sorted(set(digests))
         return hashlib.sha256("".join(digests).encode()).hexdigest()[:12] if digests else None
 
     def eval_dir(self) -> Path:

@@ -41,7 +41,11 @@ def pick_adapter(run: RunDir, which: str, best_step: int | None) -> Path:
 
 
 def evaluate_run(run_dir: str | Path, opts: EvaluateOptions | None = None) -> dict:
+    from dataforge.evaluate.loading import require
+
     opts = opts or EvaluateOptions()
+    for module in ("matplotlib",) + (() if opts.skip_model else ("sacrebleu", "rouge_score")):
+        require(module, "evaluate")
     say = (lambda msg: None) if opts.quiet else (lambda msg: print(f"evaluate: {msg}", file=sys.stderr))
     run = open_run(run_dir)
     out_dir = run.eval_dir()
@@ -74,18 +78,15 @@ def evaluate_run(run_dir: str | Path, opts: EvaluateOptions | None = None) -> di
 def _model_metrics(run: RunDir, opts: EvaluateOptions, best_step: int | None, say) -> dict:
     from dataforge.evaluate.forgetting import forgetting
     from dataforge.evaluate.generation import generation_scores
-    from dataforge.evaluate.loading import default_device, load_base, load_examples, load_tokenizer, load_tuned
+    from dataforge.evaluate.loading import default_device, load_base, load_tokenizer, load_tuned
     from dataforge.evaluate.perplexity import perplexity
 
-    data = opts.data or run.val_file()
-    if data is None:
-        raise InputError(f"{run.path}: the run has no config.data.val: pass --data FILE with held-out records")
+    examples, data = _held_out(run, opts)
     adapter = pick_adapter(run, opts.checkpoint, best_step)
     device = opts.device or default_device()
     say(f"loading {run.base_model()} + {adapter} on {device}")
     tok = load_tokenizer(run.tokenizer_dir())
     model = load_tuned(load_base(run.base_model(), device=device), adapter)
-    examples = load_examples(data)
     max_length = run.max_length()
     tuned = perplexity(model, tok, examples, max_length=max_length)
     with model.disable_adapter():
@@ -104,3 +105,18 @@ def _model_metrics(run: RunDir, opts: EvaluateOptions, best_step: int | None, sa
                            "tuned": tuned.perplexity, "base": base.perplexity,
                            "tuned_mean_cross_entropy": tuned.mean_cross_entropy},
             "generation": gen.as_json(), "forgetting": forgot.as_json()}
+
+
+def _held_out(run: RunDir, opts: EvaluateOptions):
+    """--data, else the run's val files, else training's val_fraction split re-drawn; (examples, description)."""
+    from dataforge.evaluate.loading import examples_from_messages, load_examples
+
+    if opts.data:
+        return load_examples(opts.data), opts.data
+    if run.val_files():
+        return [ex for f in run.val_files() for ex in load_examples(f)], ", ".join(map(str, run.val_files()))
+    split = run.held_out()
+    if split is None:
+        raise InputError(f"{run.path}: the run names no validation data (config.data.val): pass --data FILE "
+                         "with held-out records")
+    return examples_from_messages(split[0], split[1]), split[1]

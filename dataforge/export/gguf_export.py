@@ -139,7 +139,9 @@ def gguf_tensors(state: dict[str, np.ndarray], cfg: dict, arch: str) -> list[tup
 
 def write_gguf(model_dir: Path, out: Path, qtype: str = "f16") -> dict:
     """Merged HF model folder -> one GGUF file. Returns a summary (arch, qtype, tensors, tokenizer)."""
-    import gguf
+    from dataforge.evaluate.loading import require
+
+    gguf = require("gguf", "export")
 
     if qtype not in QTYPES:
         raise UsageError(f"--gguf {qtype}: expected one of {', '.join(QTYPES)}")
