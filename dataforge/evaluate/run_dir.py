@@ -145,7 +145,8 @@ class RunDir:
         # entries after the train summary (train_runtime) are evaluations *after* training, often of the best
         # model reloaded at the end: they are not part of the curve
         end = next((i for i, e in enumerate(history) if "train_runtime" in e), len(history))
-        log = LossLog(trainer_best_checkpoint=state.get("best_model_checkpoint") or self.manifest.get("best_checkpoint"),
+        best = state.get("best_model_checkpoint") or self.manifest.get("best_checkpoint")
+        log = LossLog(trainer_best_checkpoint=best,
                       trainer_best_metric=state.get("best_metric"))
         for entry in history[:end]:
             if "loss" in entry and "step" in entry:
