@@ -94,7 +94,15 @@ def _model_metrics(run: RunDir, opts: EvaluateOptions, best_step: int | None, sa
     say(f"perplexity on {data}: tuned {tuned.perplexity:.3f}, base {base.perplexity:.3f}")
     sample = examples[:opts.max_samples]
     say(f"generating {len(sample)} answers (greedy, up to {opts.max_new_tokens} tokens each)")
-    gen = generation_scores(model, tok, sample, max_new_tokens=opts.max_new_tokens)
+    bar = None
+    if not opts.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(sample), desc="generate", unit="answer", file=sys.stderr)
+    gen = generation_scores(model, tok, sample, max_new_tokens=opts.max_new_tokens,
+                            progress=bar.update if bar else None)
+    if bar:
+        bar.close()
     say(f"chrF {gen.chrf:.2f}, BLEU {gen.bleu:.2f}, ROUGE-L {gen.rouge_l:.2f}")
     forgot = forgetting(model, tok, opts.probe, opts.forgetting_threshold)
     say(f"forgetting probe: perplexity base {forgot.base_perplexity:.3f} -> tuned {forgot.tuned_perplexity:.3f}"

@@ -86,22 +86,21 @@ def assemble(w: Wrappers, messages: list[dict]) -> str:
 
 
 def go_template(w: Wrappers) -> str:
-    """The Ollama TEMPLATE (Go text/template over .Messages). BOS is left out: llama.cpp adds it itself."""
+    """The Ollama TEMPLATE (Go text/template over .Messages), on one line: no `{{-` trimming after a literal,
+    because it would also eat the newline that ends a role suffix such as "<|im_end|>\n".
+    BOS is left out: llama.cpp adds it itself."""
     def lit(s: str) -> str:
-        return s.replace("{{", "{{ \"{{\" }}")
+        return s.replace("{{", '{{ "{{" }}')
 
-    parts = ["{{- range $i, $_ := .Messages }}", "{{- $last := eq (len (slice $.Messages $i)) 1 }}"]
-    branch = "if"
-    if w.system:
-        parts.append(f'{{{{- if eq .Role "system" }}}}{lit(w.system[0])}{{{{ .Content }}}}{lit(w.system[1])}')
-        branch = "else if"
-    parts.append(f'{{{{- {branch} eq .Role "user" }}}}{lit(w.user[0])}{{{{ .Content }}}}{lit(w.user[1])}')
-    parts.append(f'{{{{- else if eq .Role "assistant" }}}}{lit(w.assistant[0])}{{{{ .Content }}}}'
-                 f'{{{{ if not $last }}}}{lit(w.assistant[1])}{{{{ end }}}}')
-    parts.append("{{- end }}")
-    parts.append(f'{{{{- if and $last (ne .Role "assistant") }}}}{lit(w.assistant[0])}{{{{ end }}}}')
-    parts.append("{{- end }}")
-    return "\n".join(parts)
+    branches = [(role, pair) for role, pair in (("system", w.system), ("user", w.user)) if pair]
+    out = "{{- range $i, $_ := .Messages }}{{ $last := eq (len (slice $.Messages $i)) 1 }}"
+    for n, (role, (pre, suf)) in enumerate(branches):
+        out += f'{{{{ {"if" if n == 0 else "else if"} eq .Role "{role}" }}}}{lit(pre)}{{{{ .Content }}}}{lit(suf)}'
+    pre, suf = w.assistant
+    out += f'{{{{ else if eq .Role "assistant" }}}}{lit(pre)}{{{{ .Content }}}}{{{{ if not $last }}}}{lit(suf)}'
+    out += "{{ end }}{{ end }}"
+    out += f'{{{{ if and $last (ne .Role "assistant") }}}}{lit(pre)}{{{{ end }}}}{{{{ end }}}}'
+    return out
 
 
 _MARKER = re.compile(r"<\|[^<>|]+\|>|<[a-z_/][^<>\s]*>|\[/?[A-Z_]+\]")

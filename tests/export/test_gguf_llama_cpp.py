@@ -7,7 +7,8 @@ needs `pip install llama-cpp-python` (compiles llama.cpp: ~20 min on 2 cores), s
 import numpy as np
 import pytest
 
-llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python not installed (pip install 'dataforge[llama-cpp]')")
+llama_cpp = pytest.importorskip("llama_cpp",
+                                reason="llama-cpp-python not installed (pip install 'dataforge[llama-cpp]')")
 
 pytestmark = pytest.mark.slow
 

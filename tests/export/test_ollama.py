@@ -33,7 +33,9 @@ def test_chatml_wrappers_and_stops(tok, tmp_path):
     text = (tmp_path / "Modelfile").read_text()
     assert "FROM ./model-q4_0.gguf" in text
     assert 'PARAMETER stop "<|im_end|>"' in text and 'PARAMETER stop "<|im_start|>"' in text
-    assert '{{- if and $last (ne .Role "assistant") }}<|im_start|>assistant\n{{ end }}' in text
+    assert '{{ if and $last (ne .Role "assistant") }}<|im_start|>assistant\n{{ end }}' in text
+    # no whitespace trimming after a role suffix: its newline belongs to the prompt format
+    assert "{{ .Content }}<|im_end|>\n{{ else if" in text and "\n{{-" not in text
     assert info["template"] is True
 
 
