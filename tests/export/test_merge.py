@@ -34,3 +34,29 @@ def test_merged_logits_equal_peft_logits(overfit_run, tmp_path):
             base_logits = peft_model(ids).logits
     assert torch.allclose(got, want, atol=1e-4, rtol=1e-4)
     assert (want - base_logits).abs().max() > 1e-2  # the adapter really changes the model
+
+
+def test_qlora_run_merges_into_dequantised_bf16_base(overfit_run, tmp_path):
+    """A QLoRA run (method qlora in the manifest) merges into a bf16 base, never into 4-bit weights."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    run_dir = tmp_path / "qlora-run"
+    shutil.copytree(overfit_run, run_dir)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest["config"]["method"] = "qlora"
+    (run_dir / "manifest.json").write_text(json.dumps(manifest))
+    run = open_run(run_dir)
+    assert run.is_quantized()
+    out = merge_adapter(run, tmp_path / "merged")
+    note = json.loads((out / "dataforge_merge.json").read_text())
+    assert note == {**note, "dtype": "bfloat16", "quantized_base_dequantised": True}
+    merged = AutoModelForCausalLM.from_pretrained(out)
+    assert merged.dtype == torch.bfloat16
+    full = merge_adapter(open_run(overfit_run), tmp_path / "merged32")
+    ref = AutoModelForCausalLM.from_pretrained(full, dtype=torch.float32)
+    w16 = merged.model.layers[0].self_attn.q_proj.weight.float()
+    w32 = ref.model.layers[0].self_attn.q_proj.weight
+    assert torch.allclose(w16, w32, atol=1e-2, rtol=1e-2) and not torch.equal(w16, w32)
