@@ -169,7 +169,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ollama", action="store_true", help="also write an Ollama Modelfile (needs --gguf)")
     p.add_argument("--checkpoint", default="final", help="final, best (from the overfitting detector) or a step")
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"),
-                   help="merge precision (default: float32; bfloat16 for QLoRA runs)")
+                   help="merge precision (default: the base model's own; bfloat16 for QLoRA runs)")
     p.add_argument("--out", help="output folder (default: RUN_DIR/export)")
     p.add_argument("--json", action="store_true", help="print the export summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true")

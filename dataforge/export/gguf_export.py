@@ -13,6 +13,7 @@ Layout decisions (from how llama.cpp reads these architectures):
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
@@ -103,26 +104,27 @@ def llama3_rope_factors(cfg: dict) -> np.ndarray:
     return (plain / scaled.double().numpy()).astype(np.float32)
 
 
-def _load_state(model_dir: Path) -> dict[str, np.ndarray]:
-    from safetensors.torch import load_file
+def _iter_state(model_dir: Path):
+    """(name, float32 array) one tensor at a time, so peak memory is one tensor, not the model in float32."""
+    from safetensors import safe_open
 
-    state = {}
-    for f in sorted(model_dir.glob("*.safetensors")):
-        state.update({k: v.float().numpy() for k, v in load_file(str(f)).items()})
-    if not state:
+    files = sorted(model_dir.glob("*.safetensors"))
+    if not files:
         raise UsageError(f"{model_dir}: no *.safetensors: run `dataforge export RUN_DIR --merge` first")
-    return state
+    for f in files:
+        with safe_open(str(f), framework="pt") as st:
+            for name in st.keys():
+                yield name, st.get_tensor(name).float().numpy()
 
 
-def gguf_tensors(state: dict[str, np.ndarray], cfg: dict, arch: str) -> list[tuple[str, np.ndarray]]:
-    """(gguf name, float32 array in GGUF layout) for every tensor; the permutation happens here."""
+def gguf_tensors(state, cfg: dict, arch: str):
+    """(gguf name, float32 array in GGUF layout) for every (HF name, array) of `state`; permutation here."""
     import gguf
 
     arch_enum = {"llama": gguf.MODEL_ARCH.LLAMA, "qwen2": gguf.MODEL_ARCH.QWEN2}[arch]
     names = gguf.get_tensor_name_map(arch_enum, cfg["num_hidden_layers"])
     n_head, n_kv = cfg["num_attention_heads"], cfg.get("num_key_value_heads") or cfg["num_attention_heads"]
-    out = []
-    for hf_name, t in state.items():
+    for hf_name, t in state:
         if hf_name.endswith("rotary_emb.inv_freq"):
             continue
         name = names.get_name(hf_name, try_suffixes=(".weight", ".bias"))
@@ -133,24 +135,22 @@ def gguf_tensors(state: dict[str, np.ndarray], cfg: dict, arch: str) -> list[tup
             t = permute_rope(t, n_head)
         elif arch == "llama" and hf_name.endswith("k_proj.weight"):
             t = permute_rope(t, n_kv)
-        out.append((name, t))
-    return out
+        yield name, t
 
 
-def write_gguf(model_dir: Path, out: Path, qtype: str = "f16") -> dict:
-    """Merged HF model folder -> one GGUF file. Returns a summary (arch, qtype, tensors, tokenizer)."""
+def write_gguf(model_dir: Path, out: Path, qtype: str = "f16", progress: bool = False) -> dict:
+    """Merged HF model folder -> one GGUF file. Returns a summary (arch, qtype, tensor types, tokenizer)."""
     from dataforge.evaluate.loading import require
 
     gguf = require("gguf", "export")
-
     if qtype not in QTYPES:
         raise UsageError(f"--gguf {qtype}: expected one of {', '.join(QTYPES)}")
     cfg, arch = read_config(model_dir)
-    state = _load_state(model_dir)
-    n_vocab = state["model.embed_tokens.weight"].shape[0]
+    n_vocab = cfg["vocab_size"]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")
-    w = gguf.GGUFWriter(str(tmp), arch)
+    # use_temp_file: each tensor goes to a spooled temp file as it is added, instead of staying in memory
+    w = gguf.GGUFWriter(str(tmp), arch, use_temp_file=True)
     w.add_name(model_dir.name)
     _add_hparams(w, cfg, arch, n_vocab)
     w.add_file_type(_file_type(qtype))
@@ -158,20 +158,27 @@ def write_gguf(model_dir: Path, out: Path, qtype: str = "f16") -> dict:
     vocab = add_vocab(w, model_dir, n_vocab)
     target = _ggml_type(qtype)
     counts: dict[str, int] = {}
-    tensors = gguf_tensors(state, cfg, arch)
+    params = 0
+    tensors = gguf_tensors(_iter_state(model_dir), cfg, arch)
     rope = cfg.get("rope_parameters") or cfg.get("rope_scaling") or {}
     if (rope.get("rope_type") or rope.get("type")) == "llama3":
-        tensors.append(("rope_freqs.weight", llama3_rope_factors(cfg)))
+        tensors = itertools.chain(tensors, [("rope_freqs.weight", llama3_rope_factors(cfg))])
     for name, t in tensors:
-        kind = target if t.ndim == 2 and t.shape[-1] % 32 == 0 else gguf.GGMLQuantizationType.F32 \
-            if t.ndim == 1 else gguf.GGMLQuantizationType.F16
-        data = gguf.quants.quantize(t.astype(np.float32), kind)
-        w.add_tensor(name, data, raw_dtype=kind)  # quantized data is uint8: the writer derives the shape
+        if t.ndim == 1:
+            kind = gguf.GGMLQuantizationType.F32
+        elif t.shape[-1] % 32 == 0:
+            kind = target
+        else:  # rows that do not split into 32-value blocks cannot be Q8_0/Q4_0
+            kind = gguf.GGMLQuantizationType.F16
+        w.add_tensor(name, gguf.quants.quantize(t.astype(np.float32), kind), raw_dtype=kind)
         counts[kind.name] = counts.get(kind.name, 0) + 1
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+        params += int(math.prod(t.shape))
+    try:
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file(progress=progress)
+    finally:
+        w.close()
     tmp.replace(out)
     return {"path": str(out), "arch": arch, "qtype": qtype, "tensor_types": counts, "tokenizer": vocab,
-            "bytes": out.stat().st_size, "params": int(sum(math.prod(t.shape) for _, t in tensors))}
+            "bytes": out.stat().st_size, "params": params}

@@ -17,7 +17,7 @@ class ExportOptions:
     gguf: str | None = None        # f16 | q8_0 | q4_0
     ollama: bool = False
     checkpoint: str = "final"      # final | best | <step>
-    dtype: str | None = None       # merge dtype; default float32, bfloat16 for QLoRA runs
+    dtype: str | None = None       # merge dtype; default: the base model's own (bfloat16 for QLoRA runs)
     out: str | None = None         # default RUN_DIR/export
     quiet: bool = False
 
@@ -49,7 +49,7 @@ def export_run(run_dir: str | Path, opts: ExportOptions) -> dict:
     if opts.gguf:
         from dataforge.export.gguf_export import write_gguf
 
-        info = write_gguf(merged, out / f"model-{opts.gguf}.gguf", opts.gguf)
+        info = write_gguf(merged, out / f"model-{opts.gguf}.gguf", opts.gguf, progress=not opts.quiet)
         result["gguf"] = info
         say(f"GGUF ({opts.gguf}, {info['bytes'] / 2**20:.1f} MiB): {info['path']}")
     if opts.ollama:

@@ -98,3 +98,24 @@ def test_unsupported_architecture_is_a_usage_error(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "gpt2"}))
     with pytest.raises(UsageError, match="model_type 'gpt2'"):
         write_gguf(tmp_path, tmp_path / "x.gguf")
+
+
+def test_llama3_rope_scaling_writes_rope_freqs(tmp_path, tiny_root):
+    """Llama 3.1+ stretch low RoPE frequencies; llama.cpp reads the per-frequency divisors from rope_freqs."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tok = tiny.build_tokenizer(tiny_root / "base")
+    rope = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+            "original_max_position_embeddings": 64, "rope_theta": 500000.0}
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=1,
+                      num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=512,
+                      rope_parameters=rope)
+    torch.manual_seed(0)
+    LlamaForCausalLM(cfg).save_pretrained(tmp_path / "l3")
+    tok.save_pretrained(tmp_path / "l3")
+    fields, tensors = _read(write_gguf(tmp_path / "l3", tmp_path / "l3.gguf", "f16")["path"])
+    factors = tensors["rope_freqs.weight"]
+    assert factors.shape == (16,) and fields["llama.rope.freq_base"] == 500000.0
+    assert factors[0] == pytest.approx(1.0) and factors[-1] == pytest.approx(8.0)  # high freq kept, low stretched
+    assert np.all(np.diff(factors) >= -1e-6)

@@ -60,11 +60,19 @@ def _cpp_logits(path, ids):
         llm.close()
 
 
-@pytest.mark.parametrize("family", ["qwen2", "mistral"])
-def test_llama_cpp_runs_qwen2_and_mistral_exports(family, tmp_path, tiny_root):
-    """Qwen2: no q/k permutation, q/k/v biases, tied embeddings. Mistral: "llama" arch with GQA and SPM vocab."""
+@pytest.mark.parametrize("family", ["qwen2", "mistral", "llama3-rope"])
+def test_llama_cpp_runs_qwen2_mistral_and_llama3_exports(family, tmp_path, tiny_root):
+    """Qwen2: no q/k permutation, q/k/v biases, tied embeddings. Mistral: "llama" arch with GQA and SPM vocab.
+    Llama 3.1-style RoPE scaling: the rope_freqs tensor."""
     import torch
-    from transformers import MistralConfig, MistralForCausalLM, Qwen2Config, Qwen2ForCausalLM
+    from transformers import (
+        LlamaConfig,
+        LlamaForCausalLM,
+        MistralConfig,
+        MistralForCausalLM,
+        Qwen2Config,
+        Qwen2ForCausalLM,
+    )
 
     from dataforge.export.gguf_export import write_gguf
     from tests.evaluate import tiny
@@ -77,6 +85,13 @@ def test_llama_cpp_runs_qwen2_and_mistral_exports(family, tmp_path, tiny_root):
                                              num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1,
                                              tie_word_embeddings=True, eos_token_id=tok.eos_token_id))
         torch.nn.init.normal_(model.model.layers[0].self_attn.q_proj.bias, std=0.5)  # make the biases matter
+    elif family == "llama3-rope":
+        tok = tiny.build_tokenizer(tiny_root / "base")
+        rope = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                "original_max_position_embeddings": 16, "rope_theta": 500000.0}
+        model = LlamaForCausalLM(LlamaConfig(vocab_size=len(tok), hidden_size=64, intermediate_size=128,
+                                             num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
+                                             rope_parameters=rope, initializer_range=0.2))
     else:
         tok = _spm_tokenizer(tmp_path / family)
         model = MistralForCausalLM(MistralConfig(vocab_size=len(tok), hidden_size=64, intermediate_size=128,
