@@ -51,11 +51,25 @@ def score(hypotheses: list[str], references: list[str]) -> tuple[float, float, f
     return chrf, bleu, 100 * sum(rouge) / max(len(rouge), 1)
 
 
+def stop_ids(model, tok) -> list[int]:
+    """EOS plus the end-of-turn token: a Llama 3 model ends its answer with <|eot_id|>, not its EOS
+    <|end_of_text|>; stopping at EOS alone runs every answer to max_new_tokens and wrecks the metrics."""
+    from dataforge.export.gguf_vocab import END_OF_TURN
+
+    ids = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids = list(ids) if isinstance(ids, (list, tuple)) else [ids]
+    ids.append(tok.eos_token_id)
+    vocab = tok.get_vocab()
+    ids += [vocab[t] for t in END_OF_TURN if t in vocab]
+    return list(dict.fromkeys(i for i in ids if i is not None))
+
+
 def generate(model, tok, prompts: list[list[dict]], *, max_new_tokens: int = 128, progress=None) -> list[str]:
     """Greedy answers (deterministic) to each prompt, rendered with the tokenizer's chat template."""
     import torch
 
     device = next(model.parameters()).device
+    stop = stop_ids(model, tok)
     out = []
     for prompt in prompts:
         ids = tok.apply_chat_template(prompt, tokenize=True, add_generation_prompt=True, return_dict=True,
@@ -63,7 +77,7 @@ def generate(model, tok, prompts: list[list[dict]], *, max_new_tokens: int = 128
         ids = {k: v.to(device) for k, v in ids.items()}
         with torch.no_grad():
             gen = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
-                                 pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+                                 pad_token_id=tok.pad_token_id, eos_token_id=stop)
         out.append(tok.decode(gen[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip())
         if progress:
             progress()
