@@ -22,8 +22,7 @@ def _gate(gate) -> str:
     return str(gate)
 
 
-def _exports(path: Path) -> list[str]:
-    export = path / "export"
+def _exports(export: Path) -> list[str]:
     if not export.is_dir():
         return []
     found = [export / "merged"] if (export / "merged" / "config.json").exists() else []
@@ -44,7 +43,7 @@ def run_row(path: Path) -> dict:
         recipe = Path(recipe.get("path", "-")).name
     return {"run": str(path), "recipe": recipe, "data": run.data_fingerprint() or "-",
             "gate": _gate(run.gate()), "best_val_loss": min((v for _, v in log.eval), default=None),
-            "verdict": verdict, "exports": _exports(path)}
+            "verdict": verdict, "exports": _exports(run.export_dir())}
 
 
 def list_runs(root: str | Path = "runs") -> list[dict]:
