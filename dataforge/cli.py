@@ -138,12 +138,125 @@ def _add_plan(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the estimate as JSON")
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from dataforge.evaluate.overfitting import OverfittingConfig
+    from dataforge.evaluate.runner import EvaluateOptions, evaluate_run
+
+    opts = EvaluateOptions(data=args.data, probe=args.probe, checkpoint=args.checkpoint,
+                           max_samples=args.max_samples, max_new_tokens=args.max_new_tokens,
+                           forgetting_threshold=args.forgetting_threshold, skip_model=args.logs_only,
+                           overfitting=OverfittingConfig(min_delta=args.min_delta, patience=args.patience),
+                           device=args.device, quiet=args.quiet)
+    report = evaluate_run(args.run_dir, opts)
+    if args.json:
+        _emit_json(report)
+    print(report["paths"]["html"])
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from dataforge.export.runner import ExportOptions, export_run
+
+    result = export_run(args.run_dir, ExportOptions(merge=args.merge, gguf=args.gguf, ollama=args.ollama,
+                                                    checkpoint=args.checkpoint, dtype=args.dtype, out=args.out,
+                                                    quiet=args.quiet))
+    if args.json:
+        _emit_json(result)
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from dataforge.export.multi_adapter import generate_with_adapters
+
+    answers = generate_with_adapters(args.prompt, args.adapter, base=args.base, with_base=args.with_base,
+                                     system=args.system, max_new_tokens=args.max_new_tokens, device=args.device)
+    if args.json:
+        _emit_json(answers)
+    else:
+        for name, text in answers.items():
+            print(f"[{name}] {text}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from dataforge.runs import COLUMNS, list_runs
+
+    rows = list_runs(args.dir)
+    if args.json:
+        _emit_json(rows)
+        return 0
+    table = [[str(r[c] if c != "exports" else ", ".join(r[c]) or "-") if r[c] is not None else "-" for c in COLUMNS]
+             for r in rows]
+    for r, row in zip(rows, table, strict=True):
+        if r["best_val_loss"] is not None:
+            row[4] = f"{r['best_val_loss']:.4f}"
+    widths = [max([len(c)] + [len(row[i]) for row in table]) for i, c in enumerate(COLUMNS)]
+    for row in [list(COLUMNS)] + table:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="loss curves, overfitting verdict, perplexity, chrF/BLEU/ROUGE-L, forgetting")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--data", help="held-out records (any supported format); default: the run's val file")
+    p.add_argument("--probe", help="general probe set for the forgetting check; default: dataforge's Turkish probes")
+    p.add_argument("--checkpoint", default="final", help="adapter to score: final, best or a step (default: final)")
+    p.add_argument("--max-samples", type=int, default=50, help="records to generate answers for (default: 50)")
+    p.add_argument("--max-new-tokens", type=int, default=128)
+    p.add_argument("--min-delta", type=float, default=0.01,
+                   help="val loss rise (nats) above its best that counts as a rise (default: 0.01)")
+    p.add_argument("--patience", type=int, default=3, help="evals in a row above the best = sustained (default: 3)")
+    p.add_argument("--forgetting-threshold", type=float, default=0.10,
+                   help="flag forgetting when probe perplexity worsens by more than this fraction (default: 0.10)")
+    p.add_argument("--logs-only", action="store_true", help="verdict and plots from the logs only: load no model")
+    p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    p.add_argument("--json", action="store_true", help="print report.json on stdout")
+    p.add_argument("-q", "--quiet", action="store_true")
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="merge the adapter, write GGUF and an Ollama Modelfile")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--merge", action="store_true", help="merge_and_unload into full safetensors + tokenizer")
+    p.add_argument("--gguf", choices=("f16", "q8_0", "q4_0"), help="also write a GGUF file (implies the merge)")
+    p.add_argument("--ollama", action="store_true", help="also write an Ollama Modelfile (needs --gguf)")
+    p.add_argument("--checkpoint", default="final", help="final, best (from the overfitting detector) or a step")
+    p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"),
+                   help="merge precision (default: the base model's own; bfloat16 for QLoRA runs)")
+    p.add_argument("--out", help="output folder (default: RUN_DIR/export)")
+    p.add_argument("--json", action="store_true", help="print the export summary on stdout")
+    p.add_argument("-q", "--quiet", action="store_true")
+
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="answer one prompt with several adapters on one base model")
+    p.add_argument("--prompt", required=True)
+    p.add_argument("--adapter", action="append", default=[], metavar="NAME=RUN_DIR", help="repeat for each adapter")
+    p.add_argument("--base", help="base model (default: the first run's config.model.name)")
+    p.add_argument("--with-base", action="store_true", help="also answer with the base model (adapters off)")
+    p.add_argument("--system", help="a system message before the prompt")
+    p.add_argument("--max-new-tokens", type=int, default=128)
+    p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    p.add_argument("--json", action="store_true", help="print {name: answer} as JSON")
+
+
+def _add_runs(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("runs", help="list runs: recipe, data fingerprint, gate, best val loss, verdict, exports")
+    p.add_argument("dir", nargs="?", default="runs", metavar="DIR", help="folder of run directories (default: runs)")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+
+
 # command name -> (parser builder, handler). tests/test_cli.py keeps this in sync with the parser.
 COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
     "validate": (_add_validate, cmd_validate),
     "convert": (_add_convert, cmd_convert),
     "train": (_add_train, cmd_train),
     "plan": (_add_plan, cmd_plan),
+    "evaluate": (_add_evaluate, cmd_evaluate),
+    "export": (_add_export, cmd_export),
+    "generate": (_add_generate, cmd_generate),
+    "runs": (_add_runs, cmd_runs),
 }
 
 

@@ -1,0 +1,112 @@
+"""The tokenizer part of a GGUF file: token list, types, merges or scores, special ids, chat template.
+
+Two tokenizer families cover Llama, Qwen2 and Mistral models:
+  * byte-level BPE (GPT-2 style; Llama 3, Qwen2, Mistral Nemo/Tekken): tokenizer.ggml.model = "gpt2" with merges,
+    and tokenizer.ggml.pre naming the pre-tokenizer regex so llama.cpp splits words the same way;
+  * SentencePiece-style BPE with byte fallback (Llama 2, Mistral 7B v0.1-v0.3): tokenizer.ggml.model = "llama"
+    with <0xNN> byte tokens and scores. llama.cpp's SPM tokenizer merges by score, and for a BPE vocabulary the
+    merge order is the id order, so score = -id reproduces it.
+Special tokens (added tokens marked special in tokenizer.json) become CONTROL tokens: llama.cpp then parses
+"<|im_end|>" in a template as one token and treats end-of-turn tokens as end of generation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from dataforge.errors import UsageError
+
+# tokenizer.json pre-tokenizer regexes -> llama.cpp's name for them (tokenizer.ggml.pre)
+_LLAMA3 = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"  # noqa: E501
+_QWEN2 = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"  # noqa: E501
+_TEKKEN = r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"  # noqa: E501
+PRE_BY_REGEX = {_LLAMA3: "llama-bpe", _QWEN2: "qwen2", _TEKKEN: "tekken"}
+
+
+def _regexes(pre: dict | None) -> list[str]:
+    if not pre:
+        return []
+    if pre.get("type") == "Sequence":
+        return [r for p in pre.get("pretokenizers", []) for r in _regexes(p)]
+    if pre.get("type") == "Split":
+        return [pre.get("pattern", {}).get("Regex", "")]
+    if pre.get("type") == "ByteLevel" and pre.get("use_regex", True):
+        return ["<gpt-2>"]
+    return []
+
+
+def pre_tokenizer_name(tj: dict) -> str:
+    """llama.cpp's name for this tokenizer's pre-tokenizer; UsageError when it is not one we can name."""
+    for regex in _regexes(tj.get("pre_tokenizer")):
+        if regex in PRE_BY_REGEX:
+            return PRE_BY_REGEX[regex]
+        if regex == "<gpt-2>":
+            return "gpt-2"
+    raise UsageError("tokenizer.json: pre_tokenizer: not one llama.cpp knows by name (GPT-2, Llama 3, Qwen2, "
+                     "Tekken): convert this model with llama.cpp's convert_hf_to_gguf.py instead of --gguf")
+
+
+def _special(tj: dict) -> tuple[set[int], set[int]]:
+    """(ids of special added tokens, ids of other added tokens)."""
+    special = {t["id"] for t in tj.get("added_tokens", []) if t.get("special")}
+    user = {t["id"] for t in tj.get("added_tokens", []) if not t.get("special")}
+    return special, user
+
+
+def add_vocab(writer, tokenizer_dir: Path, n_vocab: int) -> dict:
+    """Write the tokenizer fields; returns {"model", "pre", "tokens"} for the caller's summary."""
+    import gguf
+
+    tj = json.loads((tokenizer_dir / "tokenizer.json").read_text(encoding="utf-8"))
+    model = tj.get("model", {})
+    if model.get("type") != "BPE":
+        raise UsageError(f"{tokenizer_dir / 'tokenizer.json'}: model.type {model.get('type')}: only BPE tokenizers "
+                         "(Llama, Qwen2, Mistral) can be written to GGUF here")
+    vocab: dict[str, int] = dict(model["vocab"])
+    for t in tj.get("added_tokens", []):
+        vocab.setdefault(t["content"], t["id"])
+    by_id = {i: t for t, i in vocab.items()}
+    special, user = _special(tj)
+    spm = bool(model.get("byte_fallback"))
+    tokens, types, scores = [], [], []
+    for i in range(n_vocab):  # the embedding may be padded past the tokenizer: fill with unused tokens
+        text = by_id.get(i, f"[PAD{i}]")
+        tokens.append(text.encode("utf-8"))
+        if i not in by_id:
+            types.append(gguf.TokenType.UNUSED)
+        elif i in special:
+            types.append(gguf.TokenType.CONTROL)
+        elif spm and re.fullmatch(r"<0x[0-9A-Fa-f]{2}>", text):  # byte-fallback pieces, wherever they sit
+            types.append(gguf.TokenType.BYTE)
+        elif i in user:
+            types.append(gguf.TokenType.USER_DEFINED)
+        else:
+            types.append(gguf.TokenType.NORMAL)
+        scores.append(-float(i) if spm else 0.0)
+    writer.add_tokenizer_model("llama" if spm else "gpt2")
+    pre = "default" if spm else pre_tokenizer_name(tj)
+    writer.add_tokenizer_pre(pre)
+    writer.add_token_list(tokens)
+    writer.add_token_types(types)
+    if spm:
+        writer.add_token_scores(scores)
+    # merges, bos/eos/pad/unk ids, add_bos/add_eos and the chat template: the gguf package reads them from
+    # tokenizer.json / tokenizer_config.json for us
+    gguf.SpecialVocab(tokenizer_dir, load_merges=not spm, n_vocab=n_vocab).add_to_gguf(writer, quiet=True)
+    eot = end_of_turn_id(tokenizer_dir, vocab)
+    if eot is not None:
+        writer.add_eot_token_id(eot)
+    return {"model": "llama" if spm else "gpt2", "pre": pre, "tokens": len(tokens)}
+
+
+END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "[/INST]")
+
+
+def end_of_turn_id(tokenizer_dir: Path, vocab: dict[str, int]) -> int | None:
+    """The token that closes an assistant turn, when the model has one distinct from EOS (ChatML, Llama 3)."""
+    for text in END_OF_TURN[:4]:
+        if text in vocab:
+            return vocab[text]
+    return None

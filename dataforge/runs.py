@@ -1,0 +1,57 @@
+"""`dataforge runs [DIR]`: one row per run directory, from the files the run wrote (no model loading)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dataforge.errors import InputError
+from dataforge.evaluate.overfitting import detect_overfitting
+from dataforge.evaluate.run_dir import open_run
+
+COLUMNS = ("run", "recipe", "data", "gate", "best_val_loss", "verdict", "exports")
+
+
+def _gate(gate) -> str:
+    if gate is None:
+        return "-"
+    if isinstance(gate, dict):
+        if gate.get("skipped"):
+            return "skipped"
+        return "passed" if gate.get("passed") else "failed"
+    return str(gate)
+
+
+def _exports(export: Path) -> list[str]:
+    if not export.is_dir():
+        return []
+    found = [export / "merged"] if (export / "merged" / "config.json").exists() else []
+    found += sorted(export.glob("*.gguf")) + [p for p in (export / "Modelfile",) if p.exists()]
+    return [str(p) for p in found]
+
+
+def run_row(path: Path) -> dict:
+    run = open_run(path)
+    log = run.losses()
+    report = run.eval_dir() / "report.json"
+    if report.exists():  # the evaluated verdict (same detector; its thresholds may have been changed)
+        verdict = json.loads(report.read_text(encoding="utf-8"))["overfitting"]["verdict"]
+    else:
+        verdict = detect_overfitting(log.train, log.eval).verdict + " (not evaluated)"
+    recipe = run.manifest.get("recipe") or "-"
+    if isinstance(recipe, dict):  # {"path", "sha256"} from dataforge train
+        recipe = Path(recipe.get("path", "-")).name
+    return {"run": str(path), "recipe": recipe, "data": run.data_fingerprint() or "-",
+            "gate": _gate(run.gate()), "best_val_loss": min((v for _, v in log.eval), default=None),
+            "verdict": verdict, "exports": _exports(run.export_dir())}
+
+
+def list_runs(root: str | Path = "runs") -> list[dict]:
+    """Every run directory directly under `root` (or `root` itself when it is one), newest first."""
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"{root}: no such directory: pass the folder that holds your runs (default: runs/)")
+    if (root / "manifest.json").exists():
+        return [run_row(root)]
+    dirs = [p for p in root.iterdir() if p.is_dir() and (p / "manifest.json").exists()]
+    return [run_row(p) for p in sorted(dirs, key=lambda p: p.stat().st_mtime, reverse=True)]

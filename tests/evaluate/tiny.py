@@ -1,0 +1,176 @@
+"""Tiny real assets for evaluate/export tests: a BPE tokenizer trained here, a random-init Llama, and run
+directories trained for a few steps with TRL SFTTrainer + LoRA. Nothing is downloaded (HF_HUB_OFFLINE=1 safe).
+
+Builders cache into a directory so that tests/evaluate and tests/export share one trained run per session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "chat_tr.jsonl"
+INSTRUCTIONS = SAMPLE.with_name("instructions_tr.jsonl")
+
+# ChatML with {% generation %} so that TRL's assistant_only_loss works, as the training recipe uses it.
+CHAT_TEMPLATE = (
+    "{%- for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' }}"
+    "{%- if message['role'] == 'assistant' %}"
+    "{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}{{ '\\n' }}"
+    "{%- else %}{{ message['content'] + '<|im_end|>' + '\\n' }}{%- endif %}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{%- endif %}"
+)
+SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+
+
+def chats(clip: int | None = None) -> list[dict]:
+    """The chat sample; `clip` cuts every message to its first `clip` characters (short sequences train fast)."""
+    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if clip:
+        rows = [{"messages": [{**m, "content": m["content"][:clip]} for m in r["messages"]]} for r in rows]
+    return rows
+
+
+def general(limit: int | None = None) -> list[dict]:
+    """The alpaca sample as chats: the tiny base's "general" pre-training data and forgetting probe."""
+    rows = []
+    for line in INSTRUCTIONS.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            r = json.loads(line)
+            prompt = r["instruction"] + ("\n\n" + r["input"] if r.get("input") else "")
+            rows.append({"messages": [{"role": "user", "content": prompt},
+                                      {"role": "assistant", "content": r["output"]}]})
+    return rows[:limit] if limit else rows
+
+
+def build_tokenizer(out: Path, vocab_size: int = 400):
+    """A byte-level BPE (GPT-2 style pre-tokenizer) trained on the Turkish sample chats."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    if (out / "tokenizer.json").exists():
+        return PreTrainedTokenizerFast.from_pretrained(out)
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIALS,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    texts = [m["content"] for row in chats() + general() for m in row["messages"]]
+    tok.train_from_iterator(texts, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
+                                   bos_token=None, unk_token=None)
+    fast.chat_template = CHAT_TEMPLATE
+    fast.save_pretrained(out)
+    return fast
+
+
+def build_base(out: Path, seed: int = 0, pretrain_steps: int = 40) -> Path:
+    """Random-init Llama: hidden 64, 2 layers, 2 heads (1 KV head, to exercise GQA in the GGUF export)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    if (out / "config.json").exists():
+        return out
+    tok = build_tokenizer(out)
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=512,
+                         tie_word_embeddings=False, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
+                         bos_token_id=None)
+    model = LlamaForCausalLM(config)
+    _pretrain(model, tok, steps=pretrain_steps, seed=seed)
+    model.save_pretrained(out)
+    return out
+
+
+def _pretrain(model, tok, *, steps: int, seed: int) -> None:
+    """A short full-parameter warm-up on all sample chats, so the base "knows" some Turkish before LoRA.
+
+    LoRA on a purely random model barely moves the loss (near-uniform logits); a pre-trained base is also what
+    the forgetting probe needs to measure anything.
+    """
+    import torch
+
+    torch.manual_seed(seed)
+    texts = [tok.apply_chat_template(row["messages"], tokenize=False) for row in general()]
+    batch = tok(texts, return_tensors="pt", padding=True, truncation=True, max_length=96)
+    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    model.train()
+    for _ in range(steps):
+        idx = torch.randint(0, len(texts), (8,))
+        loss = model(input_ids=batch["input_ids"][idx], attention_mask=batch["attention_mask"][idx],
+                     labels=labels[idx]).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+    model.eval()
+
+
+def train_run(run_dir: Path, base: Path, train_rows: list[dict], val_rows: list[dict], *, steps: int, lr: float,
+              eval_every: int, seed: int = 0, callbacks: list | None = None) -> Path:
+    """Train LoRA with TRL SFTTrainer into run_dir with the run-directory contract (manifest, checkpoints, adapter)."""
+    if (run_dir / "adapter" / "adapter_config.json").exists():
+        return run_dir
+    from datasets import Dataset
+    from peft import LoraConfig
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import SFTConfig, SFTTrainer
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    data = {}
+    for split, rows in (("train", train_rows), ("val", val_rows)):
+        path = run_dir / f"{split}.jsonl"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        data[split] = path
+    tok = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForCausalLM.from_pretrained(base, dtype="float32")
+    args = SFTConfig(output_dir=str(run_dir), max_steps=steps, learning_rate=lr, per_device_train_batch_size=4,
+                     per_device_eval_batch_size=8, eval_strategy="steps", eval_steps=eval_every,
+                     save_strategy="steps", save_steps=eval_every, logging_steps=1, lr_scheduler_type="constant",
+                     warmup_steps=0, seed=seed, report_to=[], assistant_only_loss=True, max_length=128,
+                     use_cpu=True, disable_tqdm=True, save_only_model=True, dataloader_num_workers=0)
+    peft_config = LoraConfig(r=16, lora_alpha=64, lora_dropout=0.0, target_modules="all-linear",
+                             task_type="CAUSAL_LM")
+    trainer = SFTTrainer(model=model, args=args, processing_class=tok, peft_config=peft_config,
+                         train_dataset=Dataset.from_list(train_rows), eval_dataset=Dataset.from_list(val_rows),
+                         callbacks=callbacks)
+    trainer.train()
+    trainer.save_model(str(run_dir / "adapter"))
+    tok.save_pretrained(run_dir / "adapter")
+    write_manifest(run_dir, base, data, steps=steps, lr=lr, seed=seed)
+    return run_dir
+
+
+def write_manifest(run_dir: Path, base: Path, data: dict[str, Path], *, steps: int, lr: float, seed: int) -> None:
+    """The keys of the run-directory contract that the train helper writes."""
+    files = [{"role": k, "path": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for k, p in data.items()]
+    manifest = {
+        "recipe": "tiny-test",
+        "config": {"model": {"name": str(base)}, "method": "lora", "seed": seed,
+                   "data": {"train": str(data["train"]), "val": str(data["val"])},
+                   "train": {"max_steps": steps, "learning_rate": lr, "max_length": 128}},
+        "data": files, "quality_report": None, "gate": {"passed": True, "skipped": True},
+        "versions": {}, "git_commit": None, "seed": seed,
+    }
+    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+OVERFIT_CLIP, OVERFIT_STEPS, OVERFIT_LR = 80, 30, 1e-2
+
+
+def overfit_run(root: Path) -> Path:
+    """Few records, many steps, high learning rate: memorises 4 chats while val loss turns up."""
+    rows = chats(clip=OVERFIT_CLIP)
+    return train_run(root / "overfit", build_base(root / "base"), rows[:4], rows[60:66], steps=OVERFIT_STEPS,
+                     lr=OVERFIT_LR, eval_every=3)
+
+
+def healthy_run(root: Path) -> Path:
+    """Many records, modest learning rate, few steps: val loss follows train loss down."""
+    rows = chats()
+    return train_run(root / "healthy", build_base(root / "base"), rows[:56], rows[60:68], steps=16, lr=3e-3,
+                     eval_every=4)
