@@ -111,8 +111,12 @@ class TrainSection(_Strict):
     eval_steps: int = Field(50, gt=0, description="Evaluate (and checkpoint) every N steps.")
     save_steps: int = Field(50, gt=0, description="Checkpoint every N steps (equal to eval_steps for early stop).")
     save_total_limit: int | None = Field(3, description="Keep at most N checkpoints (the best is always kept).")
-    early_stopping_patience: int | None = Field(3, description="Stop after N evals without improving eval_loss; "
-                                                "null: off.")
+    early_stopping_patience: int | None = Field(
+        3, ge=1, description="Stop when val loss has stayed above its best for N evals in a row while train loss "
+                             "falls (the overfitting detector of `dataforge evaluate`); the best checkpoint is "
+                             "kept and loaded at the end. null: off.")
+    overfitting_min_delta: float = Field(0.01, ge=0, description="A val loss rise (nats) above its best smaller "
+                                         "than this is noise, not overfitting (0.01 nats is about 1% perplexity).")
     report_to: list[str] = Field(default_factory=lambda: ["tensorboard"],
                                  description="Loggers: tensorboard, mlflow (dataforge[mlflow]), none.")
     show_labels: int = Field(0, ge=0, description="Print the loss mask of this many records before training.")

@@ -67,13 +67,17 @@ def sft_config(recipe: Recipe, run_dir: Path, has_eval: bool, quiet: bool):
 
 def build_trainer(recipe: Recipe, run_dir: Path, model, tokenizer, peft_config, train_ds, eval_ds, callbacks: list,
                   quiet: bool = False):
-    from transformers import EarlyStoppingCallback
     from trl import SFTTrainer
+
+    from dataforge.evaluate.overfitting import OverfittingCallback, OverfittingConfig
 
     args = sft_config(recipe, run_dir, eval_ds is not None, quiet)
     callbacks = list(callbacks)
     if args.load_best_model_at_end:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=recipe.train.early_stopping_patience))
+        # the same detector `dataforge evaluate` runs on the logs, so training and evaluation never disagree
+        config = OverfittingConfig(patience=recipe.train.early_stopping_patience,
+                                   min_delta=recipe.train.overfitting_min_delta)
+        callbacks.append(OverfittingCallback(config))
     if quiet:  # --quiet: no dataset progress bars, and no printed log rows (they still go to logs/ and metrics.json)
         import datasets
 
