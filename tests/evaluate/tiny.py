@@ -10,20 +10,13 @@ import hashlib
 import json
 from pathlib import Path
 
+from dataforge.train.chat_template import CHATML
+
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "chat_tr.jsonl"
 INSTRUCTIONS = SAMPLE.with_name("instructions_tr.jsonl")
 
-# ChatML with {% generation %} so that TRL's assistant_only_loss works, as the training recipe uses it.
-CHAT_TEMPLATE = (
-    "{%- for message in messages %}"
-    "{{ '<|im_start|>' + message['role'] + '\\n' }}"
-    "{%- if message['role'] == 'assistant' %}"
-    "{% generation %}{{ message['content'] + '<|im_end|>' }}{% endgeneration %}{{ '\\n' }}"
-    "{%- else %}{{ message['content'] + '<|im_end|>' + '\\n' }}{%- endif %}"
-    "{%- endfor %}"
-    "{%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{%- endif %}"
-)
-SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+# the training recipe's ChatML (with {% generation %}, so TRL's assistant_only_loss works)
+CHAT_TEMPLATE = CHATML
 
 
 def chats(clip: int | None = None) -> list[dict]:
@@ -47,24 +40,15 @@ def general(limit: int | None = None) -> list[dict]:
 
 
 def build_tokenizer(out: Path, vocab_size: int = 400):
-    """A byte-level BPE (GPT-2 style pre-tokenizer) trained on the Turkish sample chats."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    """The package's tiny byte-level BPE, trained on the Turkish sample chats and instructions."""
     from transformers import PreTrainedTokenizerFast
+
+    from dataforge.train.tiny import build_tokenizer as train_tokenizer
 
     if (out / "tokenizer.json").exists():
         return PreTrainedTokenizerFast.from_pretrained(out)
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIALS,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     texts = [m["content"] for row in chats() + general() for m in row["messages"]]
-    tok.train_from_iterator(texts, trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                                   bos_token=None, unk_token=None)
-    fast.chat_template = CHAT_TEMPLATE
-    fast.save_pretrained(out)
-    return fast
+    return train_tokenizer(texts, out, vocab_size)
 
 
 def build_base(out: Path, seed: int = 0, pretrain_steps: int = 40) -> Path:
