@@ -85,16 +85,16 @@ def _language(texts: pl.Series, lang: str, backend: str) -> pl.DataFrame:
 
 
 def _rejected_rows(loaded: Loaded, schema: dict) -> pl.DataFrame:
-    rows = [{"file": r.path, "line": r.line, "invalid": not r.blank_only,
+    rows = [{"file": r.path, "line": r.line, "valid": False, "invalid": not r.blank_only,
              "empty_turns": sum(p.kind == "empty_content" for p in r.problems)} for r in loaded.rejected]
-    return pl.DataFrame(rows, schema={k: schema[k] for k in ("file", "line", "invalid", "empty_turns")})
+    return pl.DataFrame(rows, schema={k: schema[k] for k in ("file", "line", "valid", "invalid", "empty_turns")})
 
 
 def build_features(loaded: Loaded, *, lang: str = "tr", backend: str = "default", tokenizer=None,
                    max_seq_len: int | None = None) -> pl.DataFrame:
     """The feature frame: valid records first (in input order), then rejected ones; `row` numbers them."""
     df = _base_columns(loaded).with_row_index("row").with_columns(
-        pl.col("row").cast(pl.Int64), pl.lit(False).alias("invalid"), *_lengths(),
+        pl.col("row").cast(pl.Int64), pl.lit(True).alias("valid"), pl.lit(False).alias("invalid"), *_lengths(),
         pl.col("text").str.contains(MOJIBAKE).alias("mojibake"),
         (pl.col("text").str.count_matches(TURKISH_LETTERS)
          / pl.max_horizontal(pl.col("text").str.count_matches(r"\p{L}"), 1)).round(4).alias("tr_letter_ratio"))

@@ -42,6 +42,7 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
 
         tok = load_tokenizer(tokenizer)
         max_seq_len = max_seq_len or default_max_len(tok)
+    _import_gx_in_background()
     say("reading records")
     loaded = load(paths)
     if on_problem:
@@ -73,6 +74,17 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
 
     _write(html_path, render(summary, make_plots(df, max_seq_len)).encode())
     return GateResult(passed=summary["passed"], report_json=json_path, report_html=html_path, summary=summary)
+
+
+def _import_gx_in_background() -> None:
+    """great-expectations takes seconds to import; start it now so it overlaps the feature work (polars and
+    numpy release the GIL). The suite runner's own import then finds it loaded."""
+    import sys
+    import threading
+
+    if "great_expectations" not in sys.modules:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+        threading.Thread(target=__import__, args=("great_expectations",), daemon=True).start()
 
 
 def _write(path: str, data: bytes) -> None:

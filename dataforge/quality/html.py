@@ -40,7 +40,8 @@ def _examples(check: dict) -> str:
             extra = f" <span class='muted'>(copy of {_e(ex['duplicate_of'])})</span>"
         if ex.get("lang"):
             extra = f" <span class='muted'>({_e(ex['lang'])}, {ex.get('confidence')})</span>"
-        items.append(f"<li><code>{_e(ex['file'])}:{_e(ex['line'])}</code>{extra} {_e(ex.get('excerpt', ''))}</li>")
+        text = ex.get("excerpt") or "; ".join(ex.get("problems", []))
+        items.append(f"<li><code>{_e(ex['file'])}:{_e(ex['line'])}</code>{extra} {_e(text)}</li>")
     more = check["flagged"] - len(check["examples"])
     tail = f"<li class='muted'>… and {more} more</li>" if more > 0 else ""
     return f"<details><summary>{len(check['examples'])} example(s)</summary><ul>{''.join(items)}{tail}</ul></details>"

@@ -20,8 +20,9 @@ import polars as pl
 from dataforge.errors import MissingDependency, UsageError
 from dataforge.text.asciified import MIN_LETTERS_WITH_MARKERS, TURKISH_LETTERS, looks_asciified
 
-# Language models only need the start of a text; cutting keeps long answers cheap.
-MAX_CHARS = 200
+# Language models only need the start of a text; cutting keeps long answers cheap (bench/langid measures the
+# accuracy at this length).
+MAX_CHARS = 150
 # Asciified Turkish confuses every model (it often looks Estonian or Indonesian); a Turkish score above this in
 # the top three is enough to call letter-free text Turkish-like.
 TURKISH_HINT = 0.2

@@ -27,7 +27,7 @@ def make_plots(df: pl.DataFrame, max_seq_len: int | None) -> dict[str, str]:
     matplotlib.use("Agg")  # no display on servers and CI
     import matplotlib.pyplot as plt
 
-    valid = df.filter(~pl.col("invalid"))
+    valid = df.filter(pl.col("valid"))
     out: dict[str, str] = {}
     roles = [r for r in ROLES if valid[f"chars_{r}"].sum() > 0]
     if roles:

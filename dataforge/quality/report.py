@@ -26,11 +26,13 @@ def _excerpt(text: str | None, check: str) -> str:
     return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
 
 
-def _examples(df: pl.DataFrame, rows: list[int], check: str) -> list[dict[str, Any]]:
+def _examples(df: pl.DataFrame, rows: list[int], check: str, problems: dict) -> list[dict[str, Any]]:
     out = []
     sub = df.filter(pl.col("row").is_in(rows[:EXAMPLES])).sort("row")
     for r in sub.iter_rows(named=True):
         ex = {"file": r["file"], "line": r["line"], "id": r.get("id"), "excerpt": _excerpt(r.get("text"), check)}
+        if not r["valid"]:  # a rejected record: say why instead of showing text
+            ex["problems"] = problems.get((r["file"], r["line"]), [])
         if check in ("exact_duplicates", "near_duplicates"):
             first = r["exact_group"] if check == "exact_duplicates" else r["near_cluster"]
             orig = df.row(first, named=True)
@@ -41,7 +43,7 @@ def _examples(df: pl.DataFrame, rows: list[int], check: str) -> list[dict[str, A
     return out
 
 
-def build_checks(df: pl.DataFrame, outcomes: list[ExpectationOutcome], skipped: list[dict]) -> list[dict]:
+def build_checks(df: pl.DataFrame, outcomes: list[ExpectationOutcome], problems: dict) -> list[dict]:
     by_check: dict[str, list[ExpectationOutcome]] = {}
     for o in outcomes:
         by_check.setdefault(o.check, []).append(o)
@@ -58,7 +60,7 @@ def build_checks(df: pl.DataFrame, outcomes: list[ExpectationOutcome], skipped: 
             rows = []
         entry = {"name": name, "passed": all(o.success for o in outs), "flagged": len(rows),
                  "gated": bool(outs), "what": BY_NAME[name].what if name in BY_NAME else "user expectation",
-                 "examples": _examples(df, rows, name),
+                 "examples": _examples(df, rows, name, problems),
                  "expectations": [{"type": o.type, "kwargs": o.kwargs, "success": o.success,
                                    "unexpected_count": o.unexpected_count, "element_count": o.element_count,
                                    "observed": o.observed, "error": o.error} for o in outs]}
@@ -67,7 +69,7 @@ def build_checks(df: pl.DataFrame, outcomes: list[ExpectationOutcome], skipped: 
 
 
 def stats(df: pl.DataFrame) -> dict[str, Any]:
-    valid = df.filter(~pl.col("invalid"))
+    valid = df.filter(pl.col("valid"))
     langs = valid["lang"].value_counts(sort=True)
     sizes = valid.filter(pl.col("near_cluster_size") > 1).group_by("near_cluster").agg(pl.len().alias("size"))
     out: dict[str, Any] = {
@@ -90,7 +92,8 @@ def _describe(s: pl.Series) -> dict[str, float]:
 
 def build_report(loaded: Loaded, df: pl.DataFrame, outcomes: list[ExpectationOutcome], skipped: list[dict], *,
                  suite: dict, options: dict) -> dict[str, Any]:
-    checks = build_checks(df, outcomes, skipped)
+    problems = {(r.path, r.line): [f"{p.field}: {p.message}" for p in r.problems] for r in loaded.rejected}
+    checks = build_checks(df, outcomes, problems)
     invalid = sum(1 for r in loaded.rejected if not r.blank_only)
     return {
         "records": loaded.total, "valid": len(loaded.records), "invalid": invalid,
