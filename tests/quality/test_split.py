@@ -29,7 +29,7 @@ def test_split_is_seeded_and_sizes_follow_the_shares(tmp_path):
     b = split(str(SAMPLE / "chat_tr.jsonl"), str(tmp_path / "b"), val=0.1, test=0.1, seed=3)
     assert a.counts == b.counts == {"train": 60, "val": 7, "test": 7}
     assert (tmp_path / "a" / "val.jsonl").read_bytes() == (tmp_path / "b" / "val.jsonl").read_bytes()
-    c = split(str(SAMPLE / "chat_tr.jsonl"), str(tmp_path / "c"), val=0.1, test=0.1, seed=4)
+    split(str(SAMPLE / "chat_tr.jsonl"), str(tmp_path / "c"), val=0.1, test=0.1, seed=4)
     assert (tmp_path / "c" / "val.jsonl").read_bytes() != (tmp_path / "a" / "val.jsonl").read_bytes()
 
 
