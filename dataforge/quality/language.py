@@ -108,13 +108,16 @@ def detect_languages(texts: list[str], backend: str = "default") -> list[tuple[s
     rank = _ranker(backend)
     prep = _prepared(texts)
     out: list[tuple[str, float]] = []
-    for text, flat, has_tr, letters in zip(texts, prep["flat"], prep["has_tr"], prep["letters"], strict=True):
-        ranked = rank(flat) if letters else []
+    columns = (prep["flat"].to_list(), prep["has_tr"].to_list(), prep["letters"].to_list())  # lists iterate fast
+    for text, flat, has_tr, letters in zip(texts, *columns, strict=True):
+        maybe_asciified = not has_tr and letters >= MIN_LETTERS_WITH_MARKERS
+        # Only text without Turkish letters needs the runner-up labels (is Turkish among them?).
+        ranked = rank(flat, 3 if maybe_asciified else 1) if letters else []
         if not ranked:
             out.append(("unknown", 0.0))
             continue
-        if not has_tr and letters >= MIN_LETTERS_WITH_MARKERS:  # rare: only letter-free text pays for this
-            p_tr = next((p for lang, p in rank(flat, 3) if lang == "tr"), 0.0)
+        if maybe_asciified:
+            p_tr = next((p for lang, p in ranked if lang == "tr"), 0.0)
             if looks_asciified(text, turkish_like=p_tr >= TURKISH_HINT):
                 out.append(("asciified", round(max(p_tr, TURKISH_HINT), 4)))
                 continue
