@@ -74,14 +74,32 @@ def _pii(texts: pl.Series) -> pl.DataFrame:
     return pl.DataFrame({f"pii_{k}": v for k, v in counts.items()})
 
 
-def _language(texts: pl.Series, lang: str, backend: str) -> pl.DataFrame:
+def _language(texts: pl.Series, answers: pl.Series, lang: str, backend: str) -> pl.DataFrame:
     unique = texts.unique(maintain_order=True)  # copies are common: detect each distinct text once
     found = dict(zip(unique.to_list(), language.detect_languages(unique.to_list(), backend), strict=True))
     langs = [found[t] for t in texts.to_list()]
     codes = [c for c, _ in langs]
     ok_set = {lang, "asciified"} if lang == "tr" else {lang}  # asciified Turkish is Turkish; its own check flags it
+    asciified = np.array([c == "asciified" for c in codes], dtype=bool)
+    asciified[_asciified_answers(answers, asciified, backend)] = True
     return pl.DataFrame({"lang": codes, "lang_conf": [p for _, p in langs], "lang_ok": [c in ok_set for c in codes],
-                         "asciified": [c == "asciified" for c in codes]})
+                         "asciified": asciified})
+
+
+def _asciified_answers(answers: pl.Series, already: np.ndarray, backend: str) -> np.ndarray:
+    """Rows whose assistant text alone is asciified Turkish: a Turkish question does not excuse an answer
+    typed without ç ğ ı ö ş ü. Only answers without any Turkish letter are candidates, so few texts are
+    re-detected."""
+    from dataforge.text.asciified import MIN_LETTERS_WITH_MARKERS
+
+    cand = answers.to_frame("a").select(
+        ~pl.col("a").str.contains(TURKISH_LETTERS)
+        & (pl.col("a").str.count_matches(r"\p{L}") >= MIN_LETTERS_WITH_MARKERS))["a"].to_numpy() & ~already
+    rows = np.flatnonzero(cand)
+    if not len(rows):
+        return rows
+    found = language.detect_languages(answers.gather(rows).to_list(), backend)
+    return rows[np.array([c == "asciified" for c, _ in found], dtype=bool)]
 
 
 def _rejected_rows(loaded: Loaded, schema: dict) -> pl.DataFrame:
@@ -100,7 +118,7 @@ def build_features(loaded: Loaded, *, lang: str = "tr", backend: str = "default"
          / pl.max_horizontal(pl.col("text").str.count_matches(r"\p{L}"), 1)).round(4).alias("tr_letter_ratio"))
     words = near_duplicates.word_hashes(df["text"])
     df = _duplicates(df, words)
-    df = pl.concat([df, _pii(df["text"]), _language(df["text"], lang, backend),
+    df = pl.concat([df, _pii(df["text"]), _language(df["text"], df["text_assistant"], lang, backend),
                     repetition.repetition(df["text"], *words)], how="horizontal")
     if tokenizer is not None:
         from dataforge.quality.tokens import token_counts

@@ -43,6 +43,8 @@ PLANTED: list[tuple[str, object, str | None]] = [
     ("zero-width turn", chat("Boş cevap olur mu?", "\u200b\u200b"), "empty_or_whitespace"),
     ("blank turn", chat("Boş cevap olur mu?", "   "), "empty_or_whitespace"),
     ("broken", '{"messages": [{"role": "user", "content": "Merhaba"}]}', "invalid_records"),
+    ("asciified answer", chat("Çayı nasıl demlemeliyim?", "Demligi once sicak suyla isit, sonra cayi koyup kisik "
+                              "ateste on bes dakika kadar demlenmeye birak."), "asciified"),
 ]
 
 
