@@ -31,7 +31,14 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
     from dataforge.quality.load import load
     from dataforge.quality.suite import check_columns, load_suite, suite_path
 
-    say = progress or (lambda _msg: None)
+    import time
+
+    start = time.perf_counter()
+
+    def say(msg: str) -> None:
+        if progress:
+            progress(f"{msg} (at {time.perf_counter() - start:.1f} s)")
+
     if max_seq_len is not None and max_seq_len <= 0:
         raise UsageError(f"--max-seq-len must be a positive number of tokens, got {max_seq_len}")
     spath = suite_path(suite)
