@@ -27,11 +27,11 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
              progress: Callable[[str], None] | None = None) -> GateResult:
     """Check `paths` against `suite` (a file, a shipped suite name, or None for turkish_sft) and write the
     report into `report_dir`. Raises UsageError/InputError for bad options, suites or unreadable files."""
+    import time
+
     from dataforge.quality.features import build_features
     from dataforge.quality.load import load
     from dataforge.quality.suite import check_columns, load_suite, suite_path
-
-    import time
 
     start = time.perf_counter()
 
