@@ -64,7 +64,7 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
     from dataforge.quality.gx_run import run_suite
 
     docs_dir = os.path.join(report_dir, "data_docs") if data_docs else None
-    outcomes = run_suite(df.drop("text"), run, spec.name, docs_dir)
+    outcomes = run_suite(df.drop("text"), run, spec.name, docs_dir, suite_path=spath)
     say("writing the report")
     from dataforge.quality.report import build_report
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from dataforge.errors import MissingDependency, UsageError
+from dataforge.errors import MissingDependency, Problem, UsageError
 
 
 @dataclass
@@ -30,8 +30,26 @@ def _check_name(exp: dict) -> str:
     return meta.get("check") or f"{exp['type']}:{exp.get('kwargs', {}).get('column', '')}"
 
 
+def _build_suite(gx, name: str, path: str, expectations: list[dict]):
+    """The GX suite; each expectation is built on its own first so a bad one is named with its index."""
+    problems = []
+    for i, exp in enumerate(expectations):
+        try:
+            gx.ExpectationSuite(name=name, expectations=[{k: v for k, v in exp.items() if k != "_index"}])
+        except Exception as exc:  # GX checks kwargs with pydantic: a bad value is the user's config error
+            errors = exc.errors() if hasattr(exc, "errors") else [{"loc": ("kwargs",), "msg": str(exc)}]
+            for err in errors:
+                field_name = ".".join(str(x) for x in err.get("loc", ())) or "kwargs"
+                index = exp.get("_index", i)
+                problems.append(Problem(path, None, f"expectations[{index}].kwargs.{field_name}", err.get("msg", "")))
+    if problems:
+        raise UsageError(f"{path}: great-expectations refused the suite", problems)
+    return gx.ExpectationSuite(name=name, expectations=[{k: v for k, v in e.items() if k != "_index"}
+                                                       for e in expectations])
+
+
 def run_suite(df: pl.DataFrame, expectations: list[dict], suite_name: str,
-              docs_dir: str | None) -> list[ExpectationOutcome]:
+              docs_dir: str | None, suite_path: str = "suite") -> list[ExpectationOutcome]:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     try:
         import great_expectations as gx
@@ -40,11 +58,7 @@ def run_suite(df: pl.DataFrame, expectations: list[dict], suite_name: str,
         raise MissingDependency("great-expectations", "quality") from exc
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    try:
-        suite = gx.ExpectationSuite(name=suite_name, expectations=[dict(e) for e in expectations])
-    except Exception as exc:  # GX validates kwargs with pydantic: a bad value is the user's config error
-        raise UsageError(f"suite {suite_name}: great-expectations refused it: {exc}") from None
-    suite = ctx.suites.add(suite)
+    suite = ctx.suites.add(_build_suite(gx, suite_name, suite_path, expectations))
     batch_def = ctx.data_sources.add_pandas("features").add_dataframe_asset("records") \
         .add_batch_definition_whole_dataframe("all records")
     vd = ctx.validation_definitions.add(gx.ValidationDefinition(name="quality gate", data=batch_def, suite=suite))

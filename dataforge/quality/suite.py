@@ -105,7 +105,7 @@ def check_columns(suite: Suite, columns: list[str]) -> tuple[list[dict], list[di
         cols = [kw[k] for k in ("column", "column_A", "column_B") if k in kw] + list(kw.get("column_list", []))
         missing = [c for c in cols if c not in columns]
         if not missing:
-            run.append(exp)
+            run.append({**exp, "_index": i})  # the index names the expectation in GX's errors
         elif all(c in OPTIONAL_COLUMNS for c in missing):
             skipped.append(exp)
         else:

@@ -71,6 +71,8 @@ def test_a_stricter_user_suite_fails_where_the_default_passes(tmp_path):
     ('{"expectations": [], "colour": 1}', "colour: unknown key"),
     ('{"expectations": [{"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "nope", '
      '"value_set": [1]}}]}', "no feature column 'nope'"),
+    ('{"expectations": [{"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "exact_dup", '
+     '"value_set": [false], "mostly": 5}}]}', "expectations[0].kwargs.mostly: ensure this value is less than"),
 ])
 def test_bad_suite_is_a_config_error_that_names_the_problem(tmp_path, content, needle):
     suite = tmp_path / "bad.json"
