@@ -21,3 +21,18 @@ def test_polars_version_matches_python_version():
              "\u200b", "İ  I\u0307", "a  \tb", unicodedata.normalize("NFD", "şüphe  ve  ölçü")]
     got = pl.DataFrame({"t": texts}).select(normalize_expr(pl.col("t")))["t"].to_list()
     assert got == [normalize(t) for t in texts]
+
+
+def test_polars_version_matches_python_version_on_generated_text():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    alphabet = st.sampled_from(list("aıİIçşğüö xyz\t\n\r\u00a0\u200b\u2003\ufeff\u0307") + ["  ", "\r\n", "\n\n\n"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(alphabet, max_size=40).map("".join))
+    def same(text):
+        got = pl.DataFrame({"t": [text]}).select(normalize_expr(pl.col("t")))["t"][0]
+        assert got == normalize(text)
+
+    same()
