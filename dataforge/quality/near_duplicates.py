@@ -112,7 +112,7 @@ def signatures(doc: np.ndarray, h: np.ndarray, n_docs: int, params: Params = PAR
 
 
 def candidate_pairs(sig: np.ndarray, params: Params = PARAMS, active: np.ndarray | None = None) -> np.ndarray:
-    """(k × 2) doc pairs that share at least one LSH band, each pair (first doc of the bucket, other doc)."""
+    """(k × 2) doc pairs that share at least one LSH band: (bucket's first doc, doc) and (previous doc, doc)."""
     n = sig.shape[0]
     docs = np.arange(n) if active is None else np.flatnonzero(active)
     if len(docs) < 2:
@@ -131,7 +131,11 @@ def candidate_pairs(sig: np.ndarray, params: Params = PARAMS, active: np.ndarray
     key, member = key[order], member[order]
     start = np.r_[True, key[1:] != key[:-1]]
     first = member[np.maximum.accumulate(np.where(start, np.arange(len(key)), 0))]
-    pairs = np.stack([first[~start], member[~start]], axis=1)
+    # Each bucket member is paired with the bucket's first member and with its neighbour: linear in bucket size,
+    # and a member unlike the first can still join through a neighbour it is similar to.
+    prev = np.r_[member[:1], member[:-1]]
+    pairs = np.concatenate([np.stack([first[~start], member[~start]], axis=1),
+                            np.stack([prev[~start], member[~start]], axis=1)])
     pairs.sort(axis=1)
     return np.unique(pairs, axis=0) if len(pairs) else pairs.astype(np.int64)
 
