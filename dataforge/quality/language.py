@@ -18,7 +18,7 @@ from functools import lru_cache
 import polars as pl
 
 from dataforge.errors import MissingDependency, UsageError
-from dataforge.text.asciified import MIN_LETTERS_WITH_MARKERS, TURKISH_LETTERS, looks_asciified
+from dataforge.text.asciified import MIN_LETTERS, MIN_LETTERS_WITH_MARKERS, TURKISH_LETTERS, marker_count
 
 # Language models only need the start of a text; cutting keeps long answers cheap (bench/langid measures the
 # accuracy at this length).
@@ -118,7 +118,8 @@ def detect_languages(texts: list[str], backend: str = "default") -> list[tuple[s
             continue
         if maybe_asciified:
             p_tr = next((p for lang, p in ranked if lang == "tr"), 0.0)
-            if looks_asciified(text, turkish_like=p_tr >= TURKISH_HINT):
+            # looks_asciified() with the letter facts already known (this loop is the hot path)
+            if (letters >= MIN_LETTERS and p_tr >= TURKISH_HINT) or marker_count(text) >= 2:
                 out.append(("asciified", round(max(p_tr, TURKISH_HINT), 4)))
                 continue
         out.append((ranked[0][0], round(float(ranked[0][1]), 4)))
