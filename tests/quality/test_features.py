@@ -29,3 +29,10 @@ def test_lengths_per_role_and_validity(tmp_path):
     assert first["valid"] and not first["invalid"] and first["lang"] == "tr"
     broken = df.filter(pl.col("invalid"))
     assert broken.height == 1 and broken["lang"].to_list() == [None]
+
+
+def test_columns_are_the_documented_ones(tmp_path):
+    from tests.quality.test_suite import FEATURES
+
+    df = build_features(load([str(write_planted(tmp_path / "p.jsonl", clean_records=2))]))
+    assert df.columns == ["row", *FEATURES[1:6], "text", *FEATURES[6:]]
