@@ -42,7 +42,8 @@ def _fasttext() -> Callable[..., Ranked]:
     model = fasttext.load_model(str(_LOCAL_SMALL_MODEL_PATH)).f  # the C++ predictor: one call per text
 
     def rank(text: str, k: int = 1) -> Ranked:
-        return [(label[9:], prob) for prob, label in model.predict(text + "\n", k, 0.0, "replace")]
+        # fastText wants one line ending in "\n"; the prefix from _prepared() already ends with one
+        return [(label[9:], prob) for prob, label in model.predict(text, k, 0.0, "replace")]
 
     return rank
 
@@ -97,7 +98,7 @@ def _prepared(texts: list[str]) -> pl.DataFrame:
     t = pl.Series("t", texts, dtype=pl.String)
     return pl.DataFrame({"t": t}).select(
         pl.col("t").str.slice(0, MAX_CHARS * 2).str.replace_all(r"\s+", " ").str.strip_chars()
-        .str.slice(0, MAX_CHARS).alias("flat"),
+        .str.slice(0, MAX_CHARS).add("\n").alias("flat"),
         pl.col("t").str.contains(f"[{''.join(sorted(TURKISH_LETTERS))}]").alias("has_tr"),
         pl.col("t").str.count_matches(r"\p{L}").alias("letters"))
 
