@@ -1,0 +1,1 @@
+"""Quality checks: per-record features, expectation suites, the report and the gate."""

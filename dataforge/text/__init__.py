@@ -1,0 +1,1 @@
+"""Turkish text helpers: casing, normalisation, mojibake and asciified-text detection."""
