@@ -73,7 +73,7 @@ def main() -> int:
             index.setdefault((key, pos), set()).add(item.lemma)
 
     errors = []
-    graph: dict[tuple[str, str], "OrderedDict[str, None]"] = {}
+    graph: dict[tuple[str, str], OrderedDict[str, None]] = {}
     for lineno, pos, words in read_groups(SEED):
         lemmas = []
         for w in words:
