@@ -72,10 +72,11 @@ class Morphology:
         key = (lemma, pos, tuple(m.id_ for m in morphemes))
         if key in self._generated:
             return self._generated[key]
-        surfaces = set()
-        for item in self._items.get((lemma, pos), []):
-            for result in self.zemberek.word_generator.generate(item=item, morphemes=morphemes):
-                surfaces.add(result.surface)
+        # Homographs (ad_Noun, ad_Noun_1) inflect differently; the lowest-index item is the common word, the one
+        # the lexicon's verify_lexicon.py checks too.
+        items = sorted(self._items.get((lemma, pos), []), key=lambda item: item.index)[:1]
+        surfaces = {r.surface for item in items for r in self.zemberek.word_generator.generate(item=item,
+                                                                                              morphemes=morphemes)}
         out = surfaces.pop() if len(surfaces) == 1 else None
         self._generated[key] = out
         return out

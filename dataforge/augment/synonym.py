@@ -37,6 +37,11 @@ def tr_capitalize(word: str) -> str:
     return tr_upper(word[:1]) + word[1:]
 
 
+def _starts_sentence(text: str, start: int) -> bool:
+    before = text[:start].rstrip(" \t\"“«'(*-•#>")
+    return not before or before[-1] in ".!?:;\n"
+
+
 class SynonymAugmenter(_word_augmenter_base()):
     """Morphology-aware synonym substitution. `ratio` is the share of words to change (at least one)."""
 
@@ -51,6 +56,7 @@ class SynonymAugmenter(_word_augmenter_base()):
         self.ratio = ratio
         self.rng = random.Random(0)
         self._choices: dict[str, tuple[str, ...]] = {}
+        self._sentence_starts: set[int] = set()
 
     def params(self) -> dict[str, Any]:
         return {"ratio": self.ratio, "lexicon": self.lexicon.name}
@@ -61,8 +67,10 @@ class SynonymAugmenter(_word_augmenter_base()):
         return self.rng.sample(x, num)
 
     def pre_skip_aug(self, tokens: list[str], tuple_idx: int | None = None) -> list[int]:
-        # ALL-CAPS words are acronyms or shouting: a lower-case synonym would read wrong either way.
-        return [i for i, t in enumerate(tokens) if not (len(t) > 1 and t.isupper())]
+        # ALL-CAPS words are acronyms or shouting: a lower-case synonym would read wrong either way. Capitalised
+        # words inside a sentence are names (İstanbul, Ayşe): only sentence-initial capitals may be swapped.
+        return [i for i, t in enumerate(tokens)
+                if not (len(t) > 1 and t.isupper()) and (not t[:1].isupper() or i in self._sentence_starts)]
 
     def skip_aug(self, token_idxes: list[int], tokens: list[str]) -> list[int]:
         return [i for i in token_idxes if self.choices(tokens[i])]
@@ -76,8 +84,13 @@ class SynonymAugmenter(_word_augmenter_base()):
         return got
 
     def _find_choices(self, word: str) -> tuple[str, ...]:
-        parses = self.morphology.parses(word)
-        if not parses or any(p.proper for p in parses) or len({p.lemma for p in parses}) != 1:
+        if "'" in word or "’" in word:  # Türkçe writes suffixes of proper names after an apostrophe
+            return ()
+        # zemberek lists proper-noun readings of many common words (Kitap, Deniz). Written lower case, or
+        # capitalised at a sentence start (substitute() skips capitalised words elsewhere), the common reading
+        # is meant; a word with only proper readings (Ankara) is left alone.
+        parses = tuple(p for p in self.morphology.parses(word) if not p.proper)
+        if not parses or len({p.lemma for p in parses}) != 1:
             return ()
         lemma = parses[0].lemma
         # One lemma may still read as several POS (güzel: Adj, or Noun "beauty"). A synonym listed for one of
@@ -100,6 +113,7 @@ class SynonymAugmenter(_word_augmenter_base()):
     def substitute(self, data: str) -> str:
         words = words_outside(data)
         tokens = [w for _, _, w in words]
+        self._sentence_starts = {i for i, (start, _, _) in enumerate(words) if _starts_sentence(data, start)}
         picked = sorted(self._get_aug_idxes(tokens) or [])
         pieces, last = [], 0
         for i in picked:
