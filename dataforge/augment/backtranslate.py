@@ -47,7 +47,8 @@ class BackTranslateAugmenter:
     def params(self) -> dict[str, Any]:
         return dict(self._params)
 
-    def _cached(self, translator, texts: list[str]) -> list[str]:
+    def _cached(self, translator, texts: list[str]) -> dict[str, str]:
+        texts = list(dict.fromkeys(texts))  # pivots repeat more often than sources do
         keys = [AnswerCache.key("translate", translator.key, "", t) for t in texts]
         found = self.cache.get_many(keys)
         missing = [t for t, k in zip(texts, keys) if k not in found]
@@ -57,7 +58,7 @@ class BackTranslateAugmenter:
                    for t, a in zip(batch, translator.translate(batch))}
             self.cache.put_many(new)
             found.update(new)
-        return [found[k] for k in keys]
+        return dict(zip(texts, (found[k] for k in keys)))
 
     def augment_texts(self, texts: list[str], seeds: list[int]) -> list[str]:
         split = [pieces(t) for t in texts]
@@ -65,7 +66,8 @@ class BackTranslateAugmenter:
         if not unique:
             return list(texts)
         pivot = self._cached(self.forward, unique)
-        back = dict(zip(unique, self._cached(self.backward, pivot)))
+        back_of_pivot = self._cached(self.backward, list(pivot.values()))
+        back = {src: back_of_pivot[pivot[src]] for src in unique}
         return ["".join(back[p] if keep else p for keep, p in parts) for parts in split]
 
 

@@ -61,8 +61,10 @@ class WebTranslator:
             module = importlib.import_module(f"deep_translator.{SERVICES[service][0]}")
         except ImportError:
             raise MissingDependency("deep-translator", "augment") from None
-        self.requests = _TimedRequests(requests, timeout)
-        module.requests = self.requests  # see the module docstring: adds the timeout deep-translator lacks
+        if not isinstance(module.requests, _TimedRequests):  # one stand-in per module, shared by both directions
+            module.requests = _TimedRequests(requests, timeout)  # see the module docstring
+        module.requests.timeout = timeout
+        self.requests = module.requests
         kwargs = {"source": source, "target": target}
         if api_key_env:
             if not os.environ.get(api_key_env):
