@@ -65,6 +65,8 @@ def cmd_augment(args: argparse.Namespace) -> int:
 
     names = set(AugmentConfig.model_fields)
     cfg = load_config({k: v for k, v in vars(args).items() if k in names and v is not None})
+    if cfg.cache is None and cfg.method != "synonym":  # model answers are cached next to the output by default
+        cfg.cache = f"{args.output}.cache.sqlite"
     augmenter = build_augmenter(cfg)
     summary = augment_file(args.path, args.output, cfg, augmenter, build_filters(cfg), fmt=args.format,
                            resume=args.resume, progress=not args.quiet,
