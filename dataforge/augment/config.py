@@ -69,7 +69,7 @@ class AugmentConfig(BaseModel):
         if self.min_length_ratio >= self.max_length_ratio:
             problems.append("--min-length-ratio must be below --max-length-ratio")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("; ".join(problems))  # split back into lines by load_config
         return self
 
 
@@ -80,6 +80,9 @@ def load_config(values: dict) -> AugmentConfig:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            where = "--" + ".".join(str(p) for p in err["loc"]).replace("_", "-") if err["loc"] else "augment"
-            lines.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["loc"]:
+                lines.append(f"--{'.'.join(str(p) for p in err['loc']).replace('_', '-')}: {msg}")
+            else:  # cross-field problems already name their flag
+                lines += msg.split("; ")
         raise UsageError("\n".join(lines)) from None

@@ -1,0 +1,37 @@
+import json
+from pathlib import Path
+
+from dataforge.cli import COMMANDS, main
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+def test_augment_is_registered():
+    assert "augment" in COMMANDS
+
+
+def test_bad_options_are_all_reported_with_exit_2(tmp_path, capsys):
+    code = main(["augment", str(SAMPLE / "chat_tr.jsonl"), "-o", str(tmp_path / "o.jsonl"), "--method", "synonym",
+                 "--ratio", "2", "--variants", "0"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 2
+    assert err[0].startswith("--variants:") and err[1].startswith("--ratio:")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_backtranslate_without_a_model_says_which_flag(tmp_path, capsys):
+    code = main(["augment", str(SAMPLE / "chat_tr.jsonl"), "-o", str(tmp_path / "o.jsonl"),
+                 "--method", "backtranslate"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("--model:") and "opus-mt-tr-en" in err
+
+
+def test_synonym_run_prints_a_json_summary_and_repeats_byte_for_byte(tmp_path, capsys, morphology):
+    args = ["augment", str(SAMPLE / "sharegpt_tr.jsonl"), "--method", "synonym", "--seed", "5", "--json", "-q"]
+    assert main([*args, "-o", str(tmp_path / "a.jsonl")]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert main([*args, "-o", str(tmp_path / "b.jsonl")]) == 0
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+    m = summary["methods"]["synonym"]
+    assert summary["records"] == 12 and summary["counts_add_up"]
+    assert summary["written"] == 12 + m["kept"] == len((tmp_path / "a.jsonl").read_bytes().splitlines())
