@@ -51,14 +51,14 @@ class BackTranslateAugmenter:
         texts = list(dict.fromkeys(texts))  # pivots repeat more often than sources do
         keys = [AnswerCache.key("translate", translator.key, "", t) for t in texts]
         found = self.cache.get_many(keys)
-        missing = [t for t, k in zip(texts, keys) if k not in found]
+        missing = [t for t, k in zip(texts, keys, strict=True) if k not in found]
         for i in range(0, len(missing), self.batch_size):  # cached batch by batch: a crash loses one batch at most
             batch = missing[i:i + self.batch_size]
             new = {AnswerCache.key("translate", translator.key, "", t): a
-                   for t, a in zip(batch, translator.translate(batch))}
+                   for t, a in zip(batch, translator.translate(batch), strict=True)}
             self.cache.put_many(new)
             found.update(new)
-        return dict(zip(texts, (found[k] for k in keys)))
+        return dict(zip(texts, (found[k] for k in keys), strict=True))
 
     def augment_texts(self, texts: list[str], seeds: list[int]) -> list[str]:
         split = [pieces(t) for t in texts]

@@ -63,8 +63,9 @@ class Morphology:
             self._parses[word] = got
         return got
 
-    def has_item(self, lemma: str, pos: str) -> bool:
-        return (lemma, pos) in self._items
+    def items(self, lemma: str, pos: str) -> list[Any]:
+        """zemberek's dictionary items for a lemma and POS (homographs: several, lowest index first)."""
+        return sorted(self._items.get((lemma, pos), []), key=lambda item: item.index)
 
     def generate(self, lemma: str, pos: str, morphemes: tuple[Any, ...]) -> str | None:
         """The one surface form of `lemma` (of `pos`) carrying `morphemes`, or None when zemberek cannot build it
@@ -74,7 +75,7 @@ class Morphology:
             return self._generated[key]
         # Homographs (ad_Noun, ad_Noun_1) inflect differently; the lowest-index item is the common word, the one
         # the lexicon's verify_lexicon.py checks too.
-        items = sorted(self._items.get((lemma, pos), []), key=lambda item: item.index)[:1]
+        items = self.items(lemma, pos)[:1]
         surfaces = {r.surface for item in items for r in self.zemberek.word_generator.generate(item=item,
                                                                                               morphemes=morphemes)}
         out = surfaces.pop() if len(surfaces) == 1 else None

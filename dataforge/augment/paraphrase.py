@@ -104,7 +104,7 @@ class LocalCausalLM:
         return f"{PROMPT}\n\nMetin: {text}\nYeniden yazılmış metin:"
 
     def generate(self, texts: list[str], seeds: list[int], store) -> None:
-        for i, (text, seed) in enumerate(zip(texts, seeds)):
+        for i, (text, seed) in enumerate(zip(texts, seeds, strict=True)):
             enc = self.tokenizer(self._prompt(text), return_tensors="pt").to(self.device)
             self.torch.manual_seed(seed)  # one seed per text: the answer does not depend on batch or order
             sample = self.temperature > 0
@@ -129,7 +129,7 @@ class ParaphraseAugmenter:
         return dict(self._params)
 
     def augment_texts(self, texts: list[str], seeds: list[int]) -> list[str]:
-        keys = [AnswerCache.key("paraphrase", self.backend.key, str(s), t) for t, s in zip(texts, seeds)]
+        keys = [AnswerCache.key("paraphrase", self.backend.key, str(s), t) for t, s in zip(texts, seeds, strict=True)]
         found = self.cache.get_many(keys)
         todo = [i for i, k in enumerate(keys) if k not in found]
 

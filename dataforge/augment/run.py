@@ -135,7 +135,7 @@ def _augment_chunk(chunk: list[Record], path: str, cfg: AugmentConfig, augmenter
                 owners.append((ri, v, mi, pi))
     outputs = augmenter.augment_texts(texts, seeds) if texts else []
     by_candidate: dict[tuple[int, int], dict] = {}
-    for (ri, v, mi, pi), old, new in zip(owners, texts, outputs):
+    for (ri, v, mi, pi), old, new in zip(owners, texts, outputs, strict=True):
         by_candidate.setdefault((ri, v), {})[(mi, pi)] = (old, new)
     lines = []
     for ri, rec in enumerate(chunk):

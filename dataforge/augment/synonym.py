@@ -21,7 +21,7 @@ from dataforge.augment.lexicon import Lexicon
 from dataforge.augment.morphology import Morphology
 from dataforge.augment.protect import words_outside
 from dataforge.errors import MissingDependency
-from dataforge.text.casing import tr_upper
+from dataforge.text.casing import tr_lower, tr_upper
 
 
 def _word_augmenter_base() -> type:
@@ -35,6 +35,25 @@ def _word_augmenter_base() -> type:
 def tr_capitalize(word: str) -> str:
     """Capitalise with Turkish dotted/dotless i (i -> İ, ı -> I), which str.capitalize gets wrong."""
     return tr_upper(word[:1]) + word[1:]
+
+
+_FOLD = str.maketrans("âîû", "aiu")
+
+
+def _stem_prefixes(lexicon: Lexicon, morphology: Morphology) -> set[str]:
+    """Prefixes every inflected form of a lexicon root starts with: the root minus its last letter (kitap ->
+    kitab-, başla -> başlı-), minus two letters for roots that drop their last vowel (fikir -> fikr-).
+    Roots that change more (de- -> di-yor) are only missed chances, never wrong swaps."""
+    from zemberek.core.turkish import RootAttribute
+
+    out = set()
+    for key in lexicon.table:
+        for item in morphology.items(*key):
+            root = item.root.translate(_FOLD)
+            out.add(root[:-1] if len(root) >= 3 else root)
+            if RootAttribute.LastVowelDrop in item.attributes:
+                out.add(root[:-2])
+    return out
 
 
 def _starts_sentence(text: str, start: int) -> bool:
@@ -57,6 +76,7 @@ class SynonymAugmenter(_word_augmenter_base()):
         self.rng = random.Random(0)
         self._choices: dict[str, tuple[str, ...]] = {}
         self._sentence_starts: set[int] = set()
+        self._stems = _stem_prefixes(lexicon, morphology)
 
     def params(self) -> dict[str, Any]:
         return {"ratio": self.ratio, "lexicon": self.lexicon.name}
@@ -86,6 +106,9 @@ class SynonymAugmenter(_word_augmenter_base()):
     def _find_choices(self, word: str) -> tuple[str, ...]:
         if "'" in word or "’" in word:  # Türkçe writes suffixes of proper names after an apostrophe
             return ()
+        folded = tr_lower(word).translate(_FOLD)
+        if not any(folded[:k] in self._stems for k in range(2, min(len(folded), 14) + 1)):
+            return ()  # cannot be an inflection of any lexicon root: skip zemberek (it costs ~1 ms a word)
         # zemberek lists proper-noun readings of many common words (Kitap, Deniz). Written lower case, or
         # capitalised at a sentence start (substitute() skips capitalised words elsewhere), the common reading
         # is meant; a word with only proper readings (Ankara) is left alone.
@@ -125,7 +148,7 @@ class SynonymAugmenter(_word_augmenter_base()):
 
     def augment_texts(self, texts: list[str], seeds: list[int]) -> list[str]:
         out = []
-        for text, seed in zip(texts, seeds):
+        for text, seed in zip(texts, seeds, strict=True):
             self.rng = random.Random(seed)
             out.append(self.substitute(text))
         return out

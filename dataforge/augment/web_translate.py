@@ -21,7 +21,8 @@ SERVICES = {
     "google": ("google", "GoogleTranslator"), "deepl": ("deepl", "DeeplTranslator"),
     "microsoft": ("microsoft", "MicrosoftTranslator"), "libre": ("libre", "LibreTranslator"),
     "mymemory": ("mymemory", "MyMemoryTranslator"), "yandex": ("yandex", "YandexTranslator"),
-    "papago": ("papago", "PapagoTranslator"), "qcri": ("qcri", "QcriTranslator"), "linguee": ("linguee", "LingueeTranslator"),
+    "papago": ("papago", "PapagoTranslator"), "qcri": ("qcri", "QcriTranslator"),
+    "linguee": ("linguee", "LingueeTranslator"),
 }
 
 

@@ -42,7 +42,7 @@ def test_same_seed_same_output_and_ratio_bounds_the_changes(morphology, shipped_
             "sonuçları düşünmek ve fikirleri tartışmak gerekir.")
     once = aug.augment_texts([text] * 3, [7, 7, 8])
     assert once[0] == once[1]
-    changed = [a for a, b in zip(text.split(), once[0].split()) if a != b]
+    changed = [a for a, b in zip(text.split(), once[0].split(), strict=True) if a != b]
     assert 1 <= len(changed) <= 2  # ceil(0.1 * 18 words) = 2 at most
 
 
@@ -63,10 +63,10 @@ def test_every_substituted_word_reanalyses_to_a_listed_synonym(morphology, shipp
     aug = SynonymAugmenter(shipped_lexicon, morphology, ratio=0.3)
     outs = aug.augment_texts(sents, list(range(len(sents))))
     swaps = 0
-    for before, after in zip(sents, outs):
+    for before, after in zip(sents, outs, strict=True):
         old, new = words_outside(before), words_outside(after)
         assert len(old) == len(new)
-        for (_, _, a), (_, _, b) in zip(old, new):
+        for (_, _, a), (_, _, b) in zip(old, new, strict=True):
             if a == b:
                 continue
             swaps += 1
