@@ -46,13 +46,17 @@ class LocalTranslator:
                     raise UsageError(f"--pivot-code/--src-code: {tgt_code!r} is not a language code of {model}")
         self.batch_size = batch_size
         self.max_new_tokens = max_new_tokens
+        # Truncate to what the model can embed: tokenizers often claim more (Marian's say 512 whatever the model).
+        limits = [self.tokenizer.model_max_length, getattr(self.model.config, "max_position_embeddings", None)]
+        self.max_input = min(x for x in limits if isinstance(x, int) and x > 0)
         self.key = f"local|{model}|{src_code or ''}->{tgt_code or ''}"
 
     def translate(self, texts: list[str]) -> list[str]:
         out: list[str] = []
         for i in range(0, len(texts), self.batch_size):
             batch = texts[i:i + self.batch_size]
-            enc = self.tokenizer(batch, return_tensors="pt", padding=True, truncation=True).to(self.device)
+            enc = self.tokenizer(batch, return_tensors="pt", padding=True, truncation=True,
+                                 max_length=self.max_input).to(self.device)
             kwargs = {"max_new_tokens": self.max_new_tokens, "do_sample": False}
             if self.forced_bos is not None:
                 kwargs["forced_bos_token_id"] = self.forced_bos
