@@ -75,3 +75,16 @@ def test_every_substituted_word_reanalyses_to_a_listed_synonym(morphology, shipp
             got = {(p.lemma, p.pos) for p in morphology.parses(b)}
             assert got & allowed, f"{a} -> {b}: re-analyses to {got}, expected one of {allowed}"
     assert swaps >= 100, swaps
+
+
+@pytest.mark.slow
+def test_kenet_is_an_optional_extra_merged_after_the_shipped_lexicon(morphology, shipped_lexicon):
+    pytest.importorskip("WordNet.WordNet", reason="KeNet (GPL-3.0) is the optional extra dataforge[kenet]")
+    from dataforge.augment.lexicon import load
+
+    merged = load("shipped+kenet")
+    assert merged.name == "synonyms_tr.tsv+kenet" and len(merged) > 10 * len(shipped_lexicon)
+    assert merged.synonyms("soru", "Noun")[0] == shipped_lexicon.synonyms("soru", "Noun")[0]
+    assert "süratli" in merged.synonyms("hızlı", "Adj")
+    aug = SynonymAugmenter(merged, morphology, ratio=1.0)
+    assert aug.augment_texts(["Sorularımızı sorduk."], [0]) == ["Suallerimizi sorduk."]

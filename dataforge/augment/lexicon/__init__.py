@@ -86,11 +86,17 @@ def load_kenet() -> Lexicon:
     for synset in WordNet().synSetList():
         pos = _KENET_POS.get(getattr(synset.getPos(), "name", ""))
         synonym = synset.getSynonym()
-        names = [synonym.getLiteral(i).getName() for i in range(synonym.literalSize())]
-        names = [n for n in names if " " not in n]  # multi-word entries cannot take suffixes on one stem
+        literals = [synonym.getLiteral(i) for i in range(synonym.literalSize())]
+        # Multi-word literals cannot take suffixes on one stem. A word takes synonyms only from the synset of
+        # its first (most common) sense: wordnets list rare senses too (güzel ~ yanıltıcı), and without word
+        # sense disambiguation a rare sense's synonyms are usually wrong in context.
+        names = [lit.getName() for lit in literals if " " not in lit.getName()]
         if pos is None or len(names) < 2:
             continue
-        for name in names:
+        for lit in literals:
+            name = lit.getName()
+            if " " in name or lit.getSense() != 1:
+                continue
             have = table.setdefault((name, pos), [])
             have.extend(n for n in names if n != name and n not in have)
     return Lexicon(table, "kenet")
