@@ -54,11 +54,17 @@ class Morphology:
         """All analyses of one word form (no sentence context), cached by the exact form."""
         got = self._parses.get(word)
         if got is None:
-            analysis = self.zemberek.analyze_without_cache(word=word)
+            if word.isalpha():
+                # A plain word needs none of zemberek's per-call tokenising (its ANTLR lexer costs ~10% of the
+                # time); apostrophes, digits and punctuation take the full path.
+                results = self.zemberek.analyzer.analyze(self.zemberek.normalize_for_analysis(word))
+                results = () if len(results) == 1 and results[0].item.is_unknown() else results
+            else:
+                results = self.zemberek.analyze_without_cache(word=word).analysis_results
             got = tuple(
                 Parse(a.item.lemma, a.item.primary_pos.short_form, a.item.secondary_pos in self._not_common,
                       tuple(a.get_morphemes()))
-                for a in analysis.analysis_results
+                for a in results
             )
             self._parses[word] = got
         return got
