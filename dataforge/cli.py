@@ -61,14 +61,15 @@ def cmd_augment(args: argparse.Namespace) -> int:
     from dataforge.augment import build_augmenter, build_filters
     from dataforge.augment.config import AugmentConfig, load_config
     from dataforge.augment.run import augment_file
-    from dataforge.validate import print_problem
+    from dataforge.validate import print_problem, resolve_format
 
     names = set(AugmentConfig.model_fields)
     cfg = load_config({k: v for k, v in vars(args).items() if k in names and v is not None})
+    fmt = resolve_format(args.path, args.format)  # an unreadable input fails before any model loads
     if cfg.cache is None and cfg.method != "synonym":  # model answers are cached next to the output by default
         cfg.cache = f"{args.output}.cache.sqlite"
     augmenter = build_augmenter(cfg)
-    summary = augment_file(args.path, args.output, cfg, augmenter, build_filters(cfg), fmt=args.format,
+    summary = augment_file(args.path, args.output, cfg, augmenter, build_filters(cfg), fmt=fmt,
                            resume=args.resume, progress=not args.quiet,
                            report=None if args.quiet else print_problem)
     data = summary.as_json()

@@ -1,7 +1,7 @@
 """The augment pipeline: read records -> augmenter makes candidates -> post-filters -> write originals + kept.
 
-This is the one place that counts. Every candidate ends `kept` or rejected under exactly one reason, and
-`candidates == kept + sum(rejected.values())` is checked before the summary is returned.
+Counting happens only here, through one Tally (tally.py): every candidate ends `kept` or rejected under exactly
+one reason, and `candidates == kept + sum(rejected.values())` is checked before the summary is returned.
 """
 
 from __future__ import annotations
@@ -9,9 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,6 +17,7 @@ import orjson
 
 from dataforge.augment.config import AugmentConfig
 from dataforge.augment.journal import Journal
+from dataforge.augment.tally import AugmentSummary, Tally
 from dataforge.errors import DataforgeError, Problem
 from dataforge.formats import to_dict
 from dataforge.records import Augmentation, Message, Record, TextPart
@@ -33,52 +32,6 @@ class Augmenter(Protocol):
     def params(self) -> dict[str, Any]: ...
 
     def augment_texts(self, texts: list[str], seeds: list[int]) -> list[str]: ...
-
-
-@dataclass
-class Tally:
-    method: str
-    records: int = 0
-    originals_written: int = 0
-    candidates: int = 0
-    kept: int = 0
-    rejected: Counter = field(default_factory=Counter)
-
-    def add(self, reason: str | None) -> None:
-        self.candidates += 1
-        if reason is None:
-            self.kept += 1
-        else:
-            self.rejected[reason] += 1
-
-    def state(self) -> dict[str, Any]:
-        return {"records": self.records, "originals_written": self.originals_written, "candidates": self.candidates,
-                "kept": self.kept, "rejected": dict(sorted(self.rejected.items()))}
-
-    def restore(self, state: dict[str, Any]) -> None:
-        for key in ("records", "originals_written", "candidates", "kept"):
-            setattr(self, key, state.get(key, 0))
-        self.rejected = Counter(state.get("rejected", {}))
-
-
-@dataclass
-class AugmentSummary:
-    input: str
-    output: str
-    format: str
-    tally: Tally
-    invalid: int = 0
-    resumed_at: int = 0
-
-    def as_json(self) -> dict[str, Any]:
-        t = self.tally
-        balanced = t.candidates == t.kept + sum(t.rejected.values())
-        return {"input": self.input, "output": self.output, "format": self.format, "records": t.records,
-                "invalid_input": self.invalid, "originals_written": t.originals_written,
-                "written": t.originals_written + t.kept, "resumed_at": self.resumed_at,
-                "methods": {t.method: {"candidates": t.candidates, "kept": t.kept,
-                                       "rejected": dict(sorted(t.rejected.items()))}},
-                "counts_add_up": balanced}
 
 
 def derive_seed(*parts: object) -> int:

@@ -35,3 +35,20 @@ def test_synonym_run_prints_a_json_summary_and_repeats_byte_for_byte(tmp_path, c
     m = summary["methods"]["synonym"]
     assert summary["records"] == 12 and summary["counts_add_up"]
     assert summary["written"] == 12 + m["kept"] == len((tmp_path / "a.jsonl").read_bytes().splitlines())
+
+
+def test_missing_input_fails_before_any_model_loads(tmp_path, capsys):
+    code = main(["augment", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "o.jsonl"), "--method",
+                 "backtranslate", "--model", str(tmp_path / "no-model")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err == f"{tmp_path / 'nope.jsonl'}: no such file"
+
+
+def test_invalid_input_records_are_reported_counted_and_exit_1(tmp_path, capsys, morphology):
+    out = tmp_path / "o.jsonl"
+    code = main(["augment", str(SAMPLE / "broken_chat.jsonl"), "-o", str(out), "--method", "synonym", "--json"])
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    problems = [line for line in captured.err.splitlines() if "broken_chat.jsonl:" in line]
+    assert code == 1 and summary["invalid_input"] == 10 and summary["records"] == 2
+    assert len(problems) >= 10 and summary["written"] == len(out.read_bytes().splitlines())
