@@ -102,3 +102,18 @@ def test_a_fresh_run_that_fails_at_once_leaves_nothing(tmp_path, setup, morpholo
     with pytest.raises(RuntimeError):
         go(tmp_path, "y.jsonl", cfg, crashing, filters)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_variants_get_their_own_seeds_and_ids(tmp_path, setup):
+    cfg, aug, filters = setup
+    out, s = go(tmp_path, "v.jsonl", cfg.model_copy(update={"variants": 2, "only_new": True}), aug, filters)
+    m = s["methods"]["synonym"]
+    assert m["candidates"] == 2 * 77 and m["kept"] + sum(m["rejected"].values()) == 2 * 77
+    new = [orjson.loads(x) for x in out.read_bytes().splitlines()]
+    by_source = {}
+    for rec in new:
+        by_source.setdefault(rec["meta"]["augmentation"]["source_id"], []).append(rec)
+    pairs = [recs for recs in by_source.values() if len(recs) == 2]
+    assert pairs and all(a["meta"]["id"].endswith("~synonym0") and b["meta"]["id"].endswith("~synonym1")
+                         for a, b in pairs)
+    assert any(a["output"] != b["output"] or a["instruction"] != b["instruction"] for a, b in pairs)
