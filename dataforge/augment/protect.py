@@ -79,7 +79,7 @@ def entities(text: str) -> set[str]:
             continue
         if not word[0].isupper() or len(word) < 2 or word.isupper():
             continue
-        before = clean[: m.start()].rstrip()
+        before = clean[: m.start()].rstrip(" \t")  # a newline before the word starts a new line: no name
         if before and before[-1] not in ".!?:;\n-•*#>\"“«(":
             found.add(stem)
     return found

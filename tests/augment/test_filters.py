@@ -52,3 +52,9 @@ def test_first_failing_filter_names_the_reason():
     src = "Toplantı saat 14.30'da başlayacak, lütfen zamanında gelin."
     assert judge(chain, src, src) == "exact_duplicate"
     assert judge(chain, src, src.replace("14.30", "15.30")) == "numbers_changed"
+
+
+def test_a_capitalised_word_at_a_line_start_is_no_name():
+    src = "Şehir: İzmir\nİlgi alanı: tarih"
+    assert f.SameEntities().keep(src, "Kent: İzmir\nAlaka alanı: tarih")
+    assert not f.SameEntities().keep(src, "Kent: Ankara\nAlaka alanı: tarih")
