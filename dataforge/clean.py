@@ -1,0 +1,172 @@
+"""`dataforge clean`: repair and filter records. Nothing is lost: every input record is either written to the
+output or dropped by a named filter, and each drop goes to --drops with its reason; the summary checks that
+the counts add up.
+
+Order: rejected by validation → (fix mojibake) → normalise (NFC, whitespace) → (redact PII) → empty turn →
+(language) → (exact and near duplicates, first kept). Repairs run before filters so that duplicates are judged
+on the repaired text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from dataforge.errors import Problem
+from dataforge.formats import to_dict
+from dataforge.io import AtomicWriter
+from dataforge.records import Record, TextPart
+from dataforge.text.mojibake import fix_mojibake
+from dataforge.text.normalize import normalize
+
+
+@dataclass
+class CleanSummary:
+    """The one place that counts. `records` = `kept` + sum(`dropped`)."""
+
+    records: int = 0
+    kept: int = 0
+    dropped: Counter = field(default_factory=Counter)
+    changed: Counter = field(default_factory=Counter)
+
+    @property
+    def adds_up(self) -> bool:
+        return self.records == self.kept + sum(self.dropped.values())
+
+    def as_json(self) -> dict[str, Any]:
+        return {"records": self.records, "kept": self.kept, "dropped": dict(sorted(self.dropped.items())),
+                "changed": dict(sorted(self.changed.items())), "adds_up": self.adds_up}
+
+
+def map_text(rec: Record, fn: Callable[[str], str]) -> Record:
+    """A copy of `rec` with `fn` applied to every message text (text parts keep their structure)."""
+    msgs = []
+    for m in rec.messages:
+        if isinstance(m.content, str):
+            msgs.append(m.model_copy(update={"content": fn(m.content)}))
+        else:
+            parts = [TextPart(type="text", text=fn(p.text)) for p in m.content]
+            msgs.append(m.model_copy(update={"content": parts}))
+    return rec.model_copy(update={"messages": msgs})
+
+
+def _repair(rec: Record, summary: CleanSummary, *, fix: bool, redact_pii: bool) -> Record:
+    """Text repairs, counted per kind when they changed something."""
+    steps: list[tuple[str, Callable[[str], str]]] = []
+    if fix:
+        steps.append(("mojibake_fixed", fix_mojibake))
+    steps.append(("normalized", normalize))
+    if redact_pii:
+        from dataforge.quality.pii import redact
+
+        steps.append(("pii_redacted", redact))
+    for name, fn in steps:
+        new = map_text(rec, fn)
+        if new.messages != rec.messages:
+            summary.changed[name] += 1
+        rec = new
+    return rec
+
+
+def _empty_turn(rec: Record) -> str | None:
+    for i, m in enumerate(rec.messages):
+        if not m.text().strip():
+            return f"messages[{i}] ({m.role}) is empty after cleaning"
+    return None
+
+
+def _text(rec: Record) -> str:
+    return "\n".join(m.text() for m in rec.messages)
+
+
+def clean(path: str, output: str, *, fmt: str = "auto", dedup: bool = False, redact_pii: bool = False,
+          fix_mojibake_: bool = False, lang: str | None = None, drops: str | None = None,
+          report: Callable[[Problem], None] | None = None) -> CleanSummary:
+    from dataforge.quality.load import load
+
+    loaded = load([path], fmt)
+    out_fmt = loaded.files[0].format
+    summary = CleanSummary(records=loaded.total)
+    drop_w = AtomicWriter(drops) if drops else None
+
+    def drop(reason: str, where: tuple[str | None, int | None], detail: Any, rec: Record | None = None) -> None:
+        summary.dropped[reason] += 1
+        if drop_w:
+            line = {"file": where[0], "line": where[1], "reason": reason, "detail": detail}
+            if rec is not None:
+                line["record"] = to_dict(rec, out_fmt)
+            drop_w.write(orjson.dumps(line) + b"\n")
+
+    for rej in loaded.rejected:
+        if report:
+            for p in rej.problems:
+                report(p)
+        reason = "empty_turn" if rej.blank_only else "invalid"  # blank turns are one named filter, read or not
+        drop(reason, (rej.path, rej.line), [f"{p.field}: {p.message}" for p in rej.problems])
+    kept: list[Record] = []
+    for rec in loaded.records:
+        rec = _repair(rec, summary, fix=fix_mojibake_, redact_pii=redact_pii)
+        why = _empty_turn(rec)
+        if why:
+            drop("empty_turn", (rec.source, rec.line), why, rec)
+        else:
+            kept.append(rec)
+    if lang:
+        kept = _filter_language(kept, lang, drop)
+    if dedup:
+        kept = _filter_duplicates(kept, drop)
+    out_w = AtomicWriter(output)
+    ok = False
+    try:
+        for rec in kept:
+            out_w.write(orjson.dumps(to_dict(rec, out_fmt)) + b"\n")
+        summary.kept = len(kept)
+        ok = True
+    finally:
+        for w in (out_w, drop_w):
+            if w:
+                w.commit() if ok else w.abort()
+    return summary
+
+
+def _filter_language(recs: list[Record], lang: str, drop: Callable) -> list[Record]:
+    from dataforge.quality.language import detect_languages
+
+    ok = {lang, "asciified"} if lang == "tr" else {lang}  # asciified Turkish is Turkish: `check` flags it
+    kept = []
+    for rec, (code, conf) in zip(recs, detect_languages([_text(r) for r in recs]), strict=True):
+        if code in ok:
+            kept.append(rec)
+        else:
+            drop("language", (rec.source, rec.line), {"lang": code, "confidence": conf}, rec)
+    return kept
+
+
+def _filter_duplicates(recs: list[Record], drop: Callable) -> list[Record]:
+    from dataforge.quality.near_duplicates import cluster
+
+    seen: dict[str, tuple] = {}
+    kept = []
+    for rec in recs:  # exact first: the key is the normalised conversation with roles
+        key = "\x1e".join(f"{m.role}\x1f{m.text()}" for m in rec.messages)
+        if key in seen:
+            drop("exact_duplicate", (rec.source, rec.line), {"duplicate_of": f"{seen[key][0]}:{seen[key][1]}"}, rec)
+        else:
+            seen[key] = (rec.source, rec.line)
+            kept.append(rec)
+    if not kept:
+        return kept
+    cl = cluster([_text(r) for r in kept])
+    out = []
+    for i, rec in enumerate(kept):
+        first = int(cl.cluster[i])
+        if first != i:
+            orig = kept[first]
+            drop("near_duplicate", (rec.source, rec.line), {"duplicate_of": f"{orig.source}:{orig.line}"}, rec)
+        else:
+            out.append(rec)
+    return out

@@ -1,0 +1,133 @@
+"""Per-record features: one polars row per record, the table the expectation suite runs on.
+
+Rows for records rejected by structural validation are included too (so nothing is lost): `invalid` says the
+record broke the schema, `empty_turns` counts blank turns, and every other feature is null for them (GX
+expectations skip nulls).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from dataforge.quality import language, near_duplicates, pii, repetition
+from dataforge.quality.load import Loaded
+from dataforge.text.mojibake import PATTERN as MOJIBAKE
+from dataforge.text.normalize import normalize_expr
+
+ROLES = ("system", "user", "assistant")
+TURKISH_LETTERS = "[çğıöşüÇĞİÖŞÜ]"
+# A cheap test for "may contain PII" so the exact validators run on few texts only.
+PII_HINT = r"[1-9]\d{10}|(?i:tr)\d{2}|@|\d[\d \-().]{8,}\d"
+
+
+def _base_columns(loaded: Loaded) -> pl.DataFrame:
+    """Record-level columns; per-message normalisation (for the exact-duplicate key and blank turns) runs
+    vectorised over an exploded message table."""
+    rec_i: list[int] = []
+    roles: list[str] = []
+    texts: list[str] = []
+    for i, rec in enumerate(loaded.records):
+        for m in rec.messages:
+            rec_i.append(i)
+            roles.append(m.role)
+            texts.append(m.text())
+    msgs = pl.DataFrame({"rec": rec_i, "role": roles, "t": texts}, schema={"rec": pl.Int64, "role": pl.String,
+                                                                           "t": pl.String})
+    msgs = msgs.with_columns(normalize_expr(pl.col("t")).alias("norm"))
+    per_rec = msgs.group_by("rec", maintain_order=True).agg(
+        pl.len().cast(pl.Int64).alias("turns"),
+        (pl.col("norm") == "").sum().cast(pl.Int64).alias("empty_turns"),  # zero-width-only text is empty too
+        pl.col("t").str.join("\n").alias("text"),
+        pl.concat_str("role", pl.lit("\x1f"), "norm").str.join("\x1e").alias("exact_key"),
+        *(pl.col("t").filter(pl.col("role") == r).str.join("\n").alias(f"text_{r}") for r in ROLES))
+    meta = pl.DataFrame({"file": [r.source for r in loaded.records], "line": [r.line for r in loaded.records],
+                         "id": [r.meta.id for r in loaded.records]},
+                        schema={"file": pl.String, "line": pl.Int64, "id": pl.String})
+    return pl.concat([meta, per_rec.drop("rec")], how="horizontal")
+
+
+def _lengths() -> list[pl.Expr]:
+    out = []
+    for r in ROLES:
+        out.append(pl.col(f"text_{r}").str.len_chars().alias(f"chars_{r}"))
+        out.append(pl.col(f"text_{r}").str.count_matches(r"\S+").cast(pl.Int64).alias(f"words_{r}"))
+    return out
+
+
+def _duplicates(df: pl.DataFrame, words: tuple[np.ndarray, np.ndarray]) -> pl.DataFrame:
+    df = df.with_columns(pl.col("exact_key").hash(seed=0).alias("exact_hash"))
+    df = df.with_columns(pl.col("row").min().over("exact_hash").alias("exact_group"))
+    df = df.with_columns((pl.col("exact_group") != pl.col("row")).alias("exact_dup"))
+    cl = near_duplicates.cluster(df["text"], words=words)
+    df = df.with_columns(pl.Series("near_cluster", cl.cluster), pl.Series("near_cluster_size", cl.size))
+    # A near duplicate is a record whose cluster has an earlier member and that is not an exact copy.
+    return df.with_columns(((pl.col("near_cluster") != pl.col("row")) & ~pl.col("exact_dup")).alias("near_dup"))
+
+
+def _pii(texts: pl.Series) -> pl.DataFrame:
+    counts = {k: np.zeros(len(texts), dtype=np.int64) for k in pii.KINDS}
+    maybe = np.flatnonzero(texts.str.contains(PII_HINT).to_numpy())
+    for i in maybe:
+        for hit in pii.find_pii(texts[int(i)]):
+            counts[hit.kind][i] += 1
+    return pl.DataFrame({f"pii_{k}": v for k, v in counts.items()})
+
+
+def _language(texts: pl.Series, answers: pl.Series, lang: str, backend: str) -> pl.DataFrame:
+    unique = texts.unique(maintain_order=True)  # copies are common: detect each distinct text once
+    found = dict(zip(unique.to_list(), language.detect_languages(unique.to_list(), backend), strict=True))
+    langs = [found[t] for t in texts.to_list()]
+    codes = [c for c, _ in langs]
+    ok_set = {lang, "asciified"} if lang == "tr" else {lang}  # asciified Turkish is Turkish; its own check flags it
+    asciified = np.array([c == "asciified" for c in codes], dtype=bool)
+    asciified[_asciified_answers(answers, asciified, backend)] = True
+    return pl.DataFrame({"lang": codes, "lang_conf": [p for _, p in langs], "lang_ok": [c in ok_set for c in codes],
+                         "asciified": asciified})
+
+
+def _asciified_answers(answers: pl.Series, already: np.ndarray, backend: str) -> np.ndarray:
+    """Rows whose assistant text alone is asciified Turkish: a Turkish question does not excuse an answer
+    typed without ç ğ ı ö ş ü. Only answers without any Turkish letter are candidates, so few texts are
+    re-detected."""
+    from dataforge.text.asciified import MIN_LETTERS_WITH_MARKERS
+
+    cand = answers.to_frame("a").select(
+        ~pl.col("a").str.contains(TURKISH_LETTERS)
+        & (pl.col("a").str.count_matches(r"\p{L}") >= MIN_LETTERS_WITH_MARKERS))["a"].to_numpy() & ~already
+    rows = np.flatnonzero(cand)
+    if not len(rows):
+        return rows
+    found = language.detect_languages(answers.gather(rows).to_list(), backend)
+    return rows[np.array([c == "asciified" for c, _ in found], dtype=bool)]
+
+
+def _rejected_rows(loaded: Loaded, schema: dict) -> pl.DataFrame:
+    rows = [{"file": r.path, "line": r.line, "valid": False, "invalid": not r.blank_only,
+             "empty_turns": sum(p.kind == "empty_content" for p in r.problems)} for r in loaded.rejected]
+    return pl.DataFrame(rows, schema={k: schema[k] for k in ("file", "line", "valid", "invalid", "empty_turns")})
+
+
+def build_features(loaded: Loaded, *, lang: str = "tr", backend: str = "default", tokenizer=None,
+                   max_seq_len: int | None = None) -> pl.DataFrame:
+    """The feature frame: valid records first (in input order), then rejected ones; `row` numbers them."""
+    df = _base_columns(loaded).with_row_index("row").with_columns(
+        pl.col("row").cast(pl.Int64), pl.lit(True).alias("valid"), pl.lit(False).alias("invalid"), *_lengths(),
+        pl.col("text").str.contains(MOJIBAKE).alias("mojibake"),
+        (pl.col("text").str.count_matches(TURKISH_LETTERS)
+         / pl.max_horizontal(pl.col("text").str.count_matches(r"\p{L}"), 1)).round(4).alias("tr_letter_ratio"))
+    words = near_duplicates.word_hashes(df["text"])
+    df = _duplicates(df, words)
+    df = pl.concat([df, _pii(df["text"]), _language(df["text"], df["text_assistant"], lang, backend),
+                    repetition.repetition(df["text"], *words)], how="horizontal")
+    if tokenizer is not None:
+        from dataforge.quality.tokens import token_counts
+
+        df = df.with_columns(pl.Series("tokens", token_counts(loaded.records, tokenizer), dtype=pl.Int64))
+        if max_seq_len:
+            df = df.with_columns((pl.col("tokens") > max_seq_len).alias("truncated"))
+    df = df.drop("exact_key", "exact_hash", *(f"text_{r}" for r in ROLES))
+    if loaded.rejected:
+        rej = _rejected_rows(loaded, df.schema)
+        df = pl.concat([df, rej], how="diagonal").with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"))
+    return df
