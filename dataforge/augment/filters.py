@@ -1,8 +1,9 @@
 """Post-filters: is a new text still a good copy of its source? One small class per question, run as a plain list.
 
 Each filter has a `reason` (the name counted in the summary when it rejects) and `keep(source, new) -> bool`.
-Filters never count: the pipeline (dataforge.augment.run) does, in one place. `source` and `new` are the
-augmented messages of one record joined by a blank line, so every filter sees a record as one text.
+Filters never count: the pipeline (dataforge.augment.run) does, in one place. `source` and `new` are all the
+messages of a record joined by newlines (as `dataforge check` joins them), so every filter sees a record as one
+text; messages outside `--roles` are the same on both sides.
 The checks reuse the quality area's own definitions (language ID, PII, near-duplicate similarity), so an
 augmented file passes `dataforge check` for the same reasons its candidates passed here.
 """
@@ -102,19 +103,25 @@ class NoNewPii:
 
 
 class NotNearDuplicate:
-    """Word-3-gram Jaccard similarity to the source below `max_similarity`. The default is the quality check's
-    near-duplicate threshold, so a kept candidate is never flagged as a near duplicate of its source later."""
+    """Similarity to the source below `max_similarity`, by both the exact word-3-gram Jaccard and the MinHash
+    estimate that `dataforge check` clusters with (64 permutations: the estimate can exceed the exact value by
+    0.1 and more). The default is the check's near-duplicate threshold, so a kept candidate is not flagged as a
+    near duplicate of its source later."""
 
     reason = "near_duplicate"
 
     def __init__(self, max_similarity: float | None = None):
-        from dataforge.quality.near_duplicates import PARAMS, similarity
+        from dataforge.quality import near_duplicates
 
-        self.similarity = similarity
-        self.max_similarity = PARAMS.threshold if max_similarity is None else max_similarity
+        self.nd = near_duplicates
+        self.max_similarity = near_duplicates.PARAMS.threshold if max_similarity is None else max_similarity
+
+    def estimated(self, source: str, new: str) -> float:
+        sig = self.nd.signatures(*self.nd.shingle_hashes([source, new]), 2)
+        return float((sig[0] == sig[1]).mean())
 
     def keep(self, source: str, new: str) -> bool:
-        return self.similarity(source, new) < self.max_similarity
+        return max(self.nd.similarity(source, new), self.estimated(source, new)) < self.max_similarity
 
 
 def default_filters(min_length_ratio: float = 0.5, max_length_ratio: float = 2.0,

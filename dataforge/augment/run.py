@@ -102,16 +102,18 @@ def _augment_chunk(chunk: list[Record], path: str, cfg: AugmentConfig, augmenter
             if not pairs:
                 tally.add("no_text")
                 continue
-            source = "\n\n".join(old for old, _ in pairs.values())
-            new = "\n\n".join(n for _, n in pairs.values())
-            reason = judge(filters, source, new)
+            messages = _rebuild(rec, {k: n for k, (_, n) in pairs.items()})
+            # Filters see whole records joined as `dataforge check` joins them, so "near duplicate" here and
+            # there is measured on the same text; untouched messages are equal on both sides.
+            source = "\n".join(m.text() for m in rec.messages)
+            reason = judge(filters, source, "\n".join(m.text() for m in messages))
             tally.add(reason)
             if reason is None:
                 meta = rec.meta.model_copy(deep=True)
                 meta.id = f"{rid}~{augmenter.method_name}{v}"
                 meta.augmentation = Augmentation(method=augmenter.method_name, source_id=rid,
                                                  params={**augmenter.params(), "variant": v}, seed=cfg.seed)
-                out = Record(messages=_rebuild(rec, {k: n for k, (_, n) in pairs.items()}), meta=meta)
+                out = Record(messages=messages, meta=meta)
                 lines.append(orjson.dumps(to_dict(out, rec.meta.format or "chat")) + b"\n")
     return lines
 

@@ -52,3 +52,12 @@ def test_invalid_input_records_are_reported_counted_and_exit_1(tmp_path, capsys,
     problems = [line for line in captured.err.splitlines() if "broken_chat.jsonl:" in line]
     assert code == 1 and summary["invalid_input"] == 10 and summary["records"] == 2
     assert len(problems) >= 10 and summary["written"] == len(out.read_bytes().splitlines())
+
+
+def test_augmented_sample_passes_the_quality_gate(tmp_path, capsys, morphology):
+    """The post-filters use the check's own definitions, so what augment keeps, `dataforge check` accepts."""
+    out = tmp_path / "chat_syn.jsonl"
+    assert main(["augment", str(SAMPLE / "chat_tr.jsonl"), "-o", str(out), "--method", "synonym", "-q"]) == 0
+    code = main(["check", str(out), "--report-dir", str(tmp_path / "report"), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["passed"], [c for c in report["checks"] if not c["passed"]]
