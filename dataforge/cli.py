@@ -57,6 +57,29 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 1 if summary.invalid or summary.lossy_refused or not summary.records else 0
 
 
+def cmd_augment(args: argparse.Namespace) -> int:
+    from dataforge.augment import build_augmenter, build_filters
+    from dataforge.augment.config import AugmentConfig, load_config
+    from dataforge.augment.run import augment_file
+    from dataforge.validate import print_problem, resolve_format
+
+    names = set(AugmentConfig.model_fields)
+    cfg = load_config({k: v for k, v in vars(args).items() if k in names and v is not None})
+    fmt = resolve_format(args.path, args.format)  # an unreadable input fails before any model loads
+    if cfg.cache is None and cfg.method != "synonym":  # model answers are cached next to the output by default
+        cfg.cache = f"{args.output}.cache.sqlite"
+    augmenter = build_augmenter(cfg)
+    summary = augment_file(args.path, args.output, cfg, augmenter, build_filters(cfg), fmt=fmt,
+                           resume=args.resume, progress=not args.quiet,
+                           report=None if args.quiet else print_problem)
+    data = summary.as_json()
+    m = data["methods"][cfg.method]
+    _say(args, f"{args.path}: {data['records']} records, {m['candidates']} {cfg.method} candidates: {m['kept']} kept, "
+               f"{sum(m['rejected'].values())} rejected {m['rejected']}; {data['written']} records written to "
+               f"{args.output}")
+    if args.json:
+        _emit_json(data)
+    return 1 if data["invalid_input"] else 0
 def cmd_check(args: argparse.Namespace) -> int:
     from dataforge.quality.gate import run_gate
     from dataforge.validate import print_problem
@@ -296,6 +319,32 @@ def _add_runs(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the rows as JSON")
 
 
+def _add_augment(sub: argparse._SubParsersAction) -> None:
+    from dataforge.augment.config import AugmentConfig
+
+    fields = AugmentConfig.model_fields
+    p = sub.add_parser("augment", help="new Turkish records: synonyms, back-translation, paraphrase (+ post-filters)")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="written in the input's format")
+    p.add_argument("--method", required=True, choices=("synonym", "backtranslate", "paraphrase"))
+    p.add_argument("--format", default="auto", choices=FORMAT_CHOICES, help="input format; default: detected")
+    for name, kind in (("seed", int), ("variants", int), ("ratio", float), ("lexicon", str), ("backend", str),
+                       ("model", str), ("model_back", str), ("pivot", str), ("src_code", str), ("pivot_code", str),
+                       ("batch_size", int), ("device", str), ("base_url", str), ("api_key_env", str),
+                       ("timeout", float), ("retries", int), ("rate_limit", float), ("concurrency", int),
+                       ("temperature", float), ("max_new_tokens", int), ("cache", str),
+                       ("min_length_ratio", float), ("max_length_ratio", float), ("max_similarity", float)):
+        f = fields[name]
+        default = "" if f.default is None else f" (default: {f.default})"
+        p.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=f"{f.description}{default}")
+    p.add_argument("--roles", type=lambda s: s.split(","), help="comma-separated roles to rewrite "
+                                                                "(default: user,assistant)")
+    p.add_argument("--only-new", action="store_true", default=None, help="write only the new records")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run (OUT.partial + OUT.journal)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no per-record problems")
+
+
 def _add_check(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="quality gate: features, expectation suite, report.html/report.json")
     p.add_argument("paths", nargs="+", metavar="PATH", help=".jsonl, .json or .parquet in any supported format")
@@ -343,6 +392,7 @@ def _add_split(sub: argparse._SubParsersAction) -> None:
 COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
     "validate": (_add_validate, cmd_validate),
     "convert": (_add_convert, cmd_convert),
+    "augment": (_add_augment, cmd_augment),
     "check": (_add_check, cmd_check),
     "clean": (_add_clean, cmd_clean),
     "split": (_add_split, cmd_split),

@@ -1,0 +1,61 @@
+"""Retries with exponential backoff for network backends, and a simple request-rate limit.
+
+Retried: timeouts, connection errors, HTTP 429 and 5xx (the server is busy or briefly down). Not retried: other
+4xx (a wrong key or request will not fix itself), which fail at once with the status in the message.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from dataforge.errors import UsageError
+
+T = TypeVar("T")
+
+
+class BackendError(UsageError):
+    """A model service or translator that cannot be reached or keeps failing: exit 2, one line."""
+
+
+class Transient(Exception):
+    """A failure worth retrying. `wait` is the server's Retry-After in seconds, when it sent one."""
+
+    def __init__(self, message: str, wait: float | None = None):
+        super().__init__(message)
+        self.wait = wait
+
+
+class RateLimit:
+    """At most `per_second` calls per second across threads (0 = unlimited): calls are spaced evenly."""
+
+    def __init__(self, per_second: float):
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.next_at = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = time.monotonic()
+            start = max(now, self.next_at)
+            self.next_at = start + self.interval
+        if start > now:
+            time.sleep(start - now)
+
+
+def with_retries(call: Callable[[], T], *, retries: int, backoff: float, what: str) -> T:
+    """Run `call`; on Transient wait backoff * 2**attempt (or Retry-After, capped at 60 s) and try again.
+    After `retries` retries, raise BackendError naming the backend and the last failure."""
+    for attempt in range(retries + 1):
+        try:
+            return call()
+        except Transient as exc:
+            if attempt == retries:
+                raise BackendError(f"{what}: {exc} (gave up after {retries} retries)") from None
+            delay = exc.wait if exc.wait is not None else backoff * 2 ** attempt
+            time.sleep(min(delay, 60.0))
+    raise AssertionError("unreachable")
