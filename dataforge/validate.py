@@ -147,8 +147,7 @@ def _validate_jsonl(path: str, fmt: str, fs: FileSummary, outs: _Outputs, allow_
                     outs.reject(path, item, problems)
                 if outs.out:
                     if res.clean:
-                        src.seek(task[0])
-                        outs.out.write(src.read(task[1]))
+                        outs.out.copy_from(src, task[0], task[1])
                     else:
                         outs.out.write(res.out)
                 base += res.lines
