@@ -9,9 +9,9 @@ OUT    := out/demo
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo test test-fast bench lint clean-demo
+.PHONY: install system demo test test-fast bench lint
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed system
 
 # torch first, pinned to the CPU wheel on the machine: otherwise pip pulls a CUDA build of several GB.
 $(VENV)/.installed: pyproject.toml
@@ -20,17 +20,40 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[all,dev]'
 	touch $@
 
+# Debian's chromium, for the test that screenshots report.html (it skips, saying why, when chromium is missing)
+system:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not installed: the report screenshot test will be skipped (apt-get install chromium)"; fi; }
+
+RUN := runs/tiny-cpu
+
 demo: install
-	@rm -rf $(OUT) && mkdir -p $(OUT)
+	@rm -rf $(OUT) $(RUN) && mkdir -p $(OUT)
 	@echo "== 1. validate the sample data (all valid: exit 0)"
 	$(BIN)/dataforge validate sample_data/chat_tr.jsonl sample_data/sharegpt_tr.jsonl --json
 	@echo "== 2. validate a file of broken records (exit 1, one line per problem, rejects kept)"
 	$(BIN)/dataforge validate sample_data/broken_chat.jsonl --out $(OUT)/broken.valid.jsonl \
 		--rejects $(OUT)/broken.rejects.jsonl; test $$? -eq 1
-	@echo "== 3. convert: instructions -> chat -> parquet"
+	@echo "== 3. quality report and gate (exit 0 when the suite passes; report path printed)"
+	$(BIN)/dataforge check sample_data/chat_tr.jsonl sample_data/instructions_tr.jsonl --report-dir $(OUT)/quality
+	@echo "== 4. convert: instructions -> chat -> parquet"
 	$(BIN)/dataforge convert sample_data/instructions_tr.jsonl --to chat -o $(OUT)/instructions.chat.jsonl
 	$(BIN)/dataforge convert $(OUT)/instructions.chat.jsonl --to parquet -o $(OUT)/instructions.parquet
-	@echo "demo outputs are in $(OUT)/"
+	@echo "== 5. augment: morphology-aware Turkish synonyms, then the same gate on the result"
+	$(BIN)/dataforge augment sample_data/instructions_tr.jsonl -o $(OUT)/instructions.synonym.jsonl \
+		--method synonym --seed 0
+	$(BIN)/dataforge check $(OUT)/instructions.synonym.jsonl --report-dir $(OUT)/quality-augmented
+	@echo "== 6. plan and train: tiny local Llama, LoRA on CPU, gate first (about a minute)"
+	$(BIN)/dataforge plan tiny-cpu
+	$(BIN)/dataforge train tiny-cpu
+	@echo "== 7. evaluate: overfitting verdict, perplexity, chrF/BLEU/ROUGE-L, forgetting"
+	$(BIN)/dataforge evaluate $(RUN) --max-samples 8 --max-new-tokens 48
+	@echo "== 8. export: merged safetensors, GGUF q8_0 and an Ollama Modelfile"
+	$(BIN)/dataforge export $(RUN) --merge --gguf q8_0 --ollama
+	$(BIN)/dataforge runs runs
+	@echo "demo outputs: $(OUT)/ and $(RUN)/"
 
 test: install
 	$(PY) -m pytest
@@ -40,6 +63,12 @@ test-fast: install
 
 bench: install
 	$(PY) bench/validate.py
+	$(PY) bench/check/run.py
+	$(PY) bench/langid/run.py
+	$(PY) bench/augment/synonym.py
+	$(PY) bench/augment/backtranslate.py
+	$(PY) bench/gguf_export_memory.py
+	$(PY) bench/train_gpu.py --smoke   # on a GPU machine: $(PY) bench/train_gpu.py
 
 lint: install
 	$(BIN)/ruff check dataforge tests bench
