@@ -47,3 +47,33 @@ def run_cli(capsys):
 def read_jsonl(path: Path) -> list:
     """Records of a JSONL file (split on \\n only: str.splitlines would also split on U+0085 and U+2028)."""
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").split("\n") if line]
+
+
+# Session fixtures for tests/evaluate and tests/export: one tiny base model and two trained tiny runs.
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory):
+    import torch
+
+    torch.set_num_threads(1)  # tiny models: one thread is ~4x faster than two contended ones
+    return tmp_path_factory.getbasetemp() / "tiny_runs"
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tiny_root):
+    from tests.evaluate import tiny
+
+    return tiny.build_base(tiny_root / "base")
+
+
+@pytest.fixture(scope="session")
+def overfit_run(tiny_root):
+    from tests.evaluate import tiny
+
+    return tiny.overfit_run(tiny_root)
+
+
+@pytest.fixture(scope="session")
+def healthy_run(tiny_root):
+    from tests.evaluate import tiny
+
+    return tiny.healthy_run(tiny_root)

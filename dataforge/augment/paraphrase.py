@@ -15,7 +15,7 @@ from typing import Any
 from dataforge.augment.cache import AnswerCache
 from dataforge.augment.config import AugmentConfig
 from dataforge.augment.retry import BackendError, RateLimit, Transient, with_retries
-from dataforge.errors import MissingDependency, UsageError
+from dataforge.errors import UsageError
 
 PROMPT = (
     "Sen dikkatli bir Türkçe editörsün. Kullanıcının verdiği metni aynı anlamı koruyarak, doğal ve dilbilgisi "
@@ -80,20 +80,10 @@ class LocalCausalLM:
     """A causal LM through transformers; its chat template when it has one, a plain prompt otherwise."""
 
     def __init__(self, model: str, *, temperature: float, max_new_tokens: int, device: str = "auto"):
-        try:
-            import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-        except ImportError:
-            raise MissingDependency("transformers and torch", "train") from None
-        from dataforge.augment.seq2seq import pick_device
+        from dataforge.augment.seq2seq import load_local
 
-        self.torch = torch
-        self.device = pick_device(device)
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(model)
-            self.model = AutoModelForCausalLM.from_pretrained(model).to(self.device).eval()
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"--model {model}: cannot load a causal LM: {str(exc).splitlines()[0]}") from None
+        self.torch, self.device, self.tokenizer, self.model = load_local(model, "AutoModelForCausalLM", "causal LM",
+                                                                         device)
         self.temperature, self.max_new_tokens = temperature, max_new_tokens
         self.key = f"local-lm|{model}|t={temperature}|n={max_new_tokens}"
 

@@ -16,24 +16,31 @@ def pick_device(device: str) -> str:
     return device
 
 
+def load_local(model: str, auto_class: str, what: str, device: str):
+    """(torch, device, tokenizer, model) for a transformers model from a directory or hub name, in eval mode.
+    A missing install or an unloadable model is a one-line usage error, not a traceback."""
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        raise MissingDependency("transformers and torch", "train") from None
+    device = pick_device(device)
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(model)
+        loaded = getattr(transformers, auto_class).from_pretrained(model).to(device).eval()
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--model {model}: cannot load a {what}: {str(exc).splitlines()[0]}") from None
+    return torch, device, tokenizer, loaded
+
+
 class LocalTranslator:
     """One direction of one seq2seq model. `src_code`/`tgt_code` are needed for many-to-many models only:
     NLLB (tur_Latn, eng_Latn) or M2M100 (tr, en); MarianMT pairs are one direction per model."""
 
     def __init__(self, model: str, *, src_code: str | None = None, tgt_code: str | None = None,
                  batch_size: int = 16, device: str = "auto", max_new_tokens: int = 512):
-        try:
-            import torch
-            from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-        except ImportError:
-            raise MissingDependency("transformers and torch", "train") from None
-        self.torch = torch
-        self.device = pick_device(device)
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(model)
-            self.model = AutoModelForSeq2SeqLM.from_pretrained(model).to(self.device).eval()
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"--model {model}: cannot load a seq2seq model: {str(exc).splitlines()[0]}") from None
+        self.torch, self.device, self.tokenizer, self.model = load_local(model, "AutoModelForSeq2SeqLM",
+                                                                         "seq2seq model", device)
         self.forced_bos = None
         if src_code:
             self.tokenizer.src_lang = src_code
