@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from dataforge.errors import Problem
-from dataforge.formats import to_dict
+from dataforge.formats.registry import to_dict
 from dataforge.io import AtomicWriter
 from dataforge.records import Record, TextPart
 from dataforge.text.mojibake import fix_mojibake

@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 from dataforge import __version__
 from dataforge.errors import DataforgeError
+from dataforge.formats import NAMES as FORMAT_NAMES
 
-FORMAT_CHOICES = ("auto", "alpaca", "chat", "sharegpt", "prompt-completion")
+FORMAT_CHOICES = ("auto", *FORMAT_NAMES)
 
 
 def _emit_json(obj: object) -> None:
@@ -142,11 +143,9 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_convert(sub: argparse._SubParsersAction) -> None:
-    from dataforge.convert import TARGETS
-
     p = sub.add_parser("convert", help="convert between alpaca, chat, sharegpt, prompt-completion and parquet")
     p.add_argument("path", metavar="PATH")
-    p.add_argument("--to", required=True, choices=TARGETS)
+    p.add_argument("--to", required=True, choices=(*FORMAT_NAMES, "parquet"))
     p.add_argument("-o", "--output", required=True, metavar="OUT")
     p.add_argument("--format", default="auto", choices=FORMAT_CHOICES, help="input format; default: detected")
     p.add_argument("--lossy", action="store_true", help="write records even when the conversion loses data")
@@ -405,17 +404,24 @@ COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or, given the command being run, only that command's options in full: some option
+    tables import their config models (pydantic), and `validate` on clean data should import none."""
     parser = argparse.ArgumentParser(prog="dataforge", description="Turkish-first SFT data tools.")
     parser.add_argument("--version", action="version", version=f"dataforge {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add, _ in COMMANDS.values():
-        add(sub)
+    for name, (add, _) in COMMANDS.items():
+        if command in (None, name):
+            add(sub)
+        else:
+            sub.add_parser(name)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser(command if command in COMMANDS else None).parse_args(argv)
     try:
         return COMMANDS[args.command][1](args)
     except DataforgeError as exc:

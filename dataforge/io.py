@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from dataforge.errors import InputError
+import orjson
+
+from dataforge.errors import InputError, Problem
 
 BOM = b"\xef\xbb\xbf"
 BLOCK = 1 << 20
@@ -264,3 +266,26 @@ class AtomicWriter:
         self.f.close()
         if os.path.exists(self.tmp):
             os.remove(self.tmp)
+
+
+def load_json(item: Item) -> tuple[Any, Problem | None]:
+    """Parse the item's raw bytes (unless the reader already did)."""
+    if item.obj is not UNPARSED:
+        return item.obj, None
+    try:
+        return orjson.loads(item.raw), None
+    except orjson.JSONDecodeError as exc:
+        text = str(exc)
+        try:
+            item.raw.decode()
+        except UnicodeDecodeError as uexc:
+            return None, Problem("", item.line, "line", f"not UTF-8 (byte {uexc.start}: {uexc.reason}); "
+                                 "re-save the file as UTF-8", "invalid_utf8")
+        if "NaN" in text or "Infinity" in text or b"NaN" in item.raw or b"Infinity" in item.raw:
+            hint = "NaN/Infinity are not JSON; write null or a number"
+        elif item.raw.rstrip()[-1:] not in (b"}", b"]"):
+            hint = "the line looks cut off (truncated write?); restore or remove it"
+        else:
+            hint = "fix the JSON syntax"
+        return None, Problem("", item.line, "line", f"invalid JSON ({text.split(':')[0]}): {hint}",
+                             "invalid_json")

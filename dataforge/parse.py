@@ -2,45 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
-from dataforge.errors import Problem
-from dataforge.formats import FORMATS
 from dataforge.formats.detection import format_of
+from dataforge.formats.registry import FORMATS
 from dataforge.formats.rules import BLANK_MESSAGE, is_blank, role_problems
-from dataforge.io import UNPARSED, Item
 from dataforge.records import Record
 
 # pydantic error types -> our stable error kinds (the --json summary counts these)
 _KINDS = {"missing": "missing_field", "extra_forbidden": "unknown_field", "literal_error": "bad_value",
           "too_short": "bad_value", "too_long": "bad_value"}
-
-
-def load_json(item: Item) -> tuple[Any, Problem | None]:
-    """Parse the item's raw bytes (unless the reader already did)."""
-    if item.obj is not UNPARSED:
-        return item.obj, None
-    try:
-        return orjson.loads(item.raw), None
-    except orjson.JSONDecodeError as exc:
-        text = str(exc)
-        try:
-            item.raw.decode()
-        except UnicodeDecodeError as uexc:
-            return None, Problem("", item.line, "line", f"not UTF-8 (byte {uexc.start}: {uexc.reason}); "
-                                 "re-save the file as UTF-8", "invalid_utf8")
-        if "NaN" in text or "Infinity" in text or b"NaN" in item.raw or b"Infinity" in item.raw:
-            hint = "NaN/Infinity are not JSON; write null or a number"
-        elif item.raw.rstrip()[-1:] not in (b"}", b"]"):
-            hint = "the line looks cut off (truncated write?); restore or remove it"
-        else:
-            hint = "fix the JSON syntax"
-        return None, Problem("", item.line, "line", f"invalid JSON ({text.split(':')[0]}): {hint}",
-                             "invalid_json")
 
 
 def _loc(loc: tuple) -> str:
@@ -121,13 +94,3 @@ def parse_record(obj: Any, fmt: str, *, allow_extra: bool = False) -> tuple[Reco
         if is_blank(m.text()):
             problems.append((module.field(i, "content", parsed), "empty_content", BLANK_MESSAGE))
     return (None, problems) if problems else (rec, [])
-
-
-def reject_line(path: str, item: Item, problems: list[Problem]) -> bytes:
-    """One --rejects JSONL line: the original text, or base64 when it is not UTF-8."""
-    out: dict[str, Any] = {"file": path, "line": item.line, "errors": [f"{p.field}: {p.message}" for p in problems]}
-    try:
-        out["raw"] = item.raw.decode()
-    except UnicodeDecodeError:
-        out["raw_base64"] = base64.b64encode(item.raw).decode()
-    return orjson.dumps(out) + b"\n"

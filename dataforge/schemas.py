@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dataforge.formats import FORMATS
+from dataforge.formats.registry import FORMATS
 
 
 def generate() -> dict[str, dict[str, Any]]:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from dataforge.errors import Problem, UsageError
 from dataforge.formats.detection import SAMPLE, detect
-from dataforge.io import AtomicWriter, Item, ReadStats, read_items
-from dataforge.parse import load_json, parse_record, reject_line
+from dataforge.io import AtomicWriter, Item, ReadStats, load_json, read_items
 from dataforge.progress import progress
-from dataforge.records import Record
+
+if TYPE_CHECKING:  # pydantic loads only when a line needs the exact path
+    from dataforge.records import Record
 
 PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
 
@@ -74,6 +78,8 @@ def judge(path: str, fmt: str, item: Item, *, allow_extra: bool) -> tuple[Record
     obj, problem = load_json(item)
     if problem is not None:
         return None, [Problem(path, item.line, problem.field, problem.message, problem.kind)]
+    from dataforge.parse import parse_record
+
     rec, found = parse_record(obj, fmt, allow_extra=allow_extra)
     if rec is not None:
         rec.source, rec.line = path, item.line
@@ -120,9 +126,10 @@ def _validate_jsonl(path: str, fmt: str, fs: FileSummary, outs: _Outputs, allow_
                     quiet: bool) -> None:
     from dataforge import blocks
 
-    tasks = (blocks.Task(path, fmt, off, length, allow_extra) for off, length in blocks.cut(path))
+    large = os.path.getsize(path) >= PARALLEL_MIN_BYTES
+    tasks = (blocks.Task(path, fmt, off, length, allow_extra, large) for off, length in blocks.cut(path))
     pool = None
-    if workers > 1 and os.path.getsize(path) >= PARALLEL_MIN_BYTES:
+    if workers > 1 and large:
         import multiprocessing as mp
 
         import pyarrow  # noqa: F401  imported before the fork, so the workers share its pages
@@ -196,6 +203,16 @@ def validate(paths: list[str], fmt: str = "auto", *, out: str | None = None, rej
 def _chained(first: Iterator[Item], rest: Iterator[Item]) -> Iterator[Item]:
     yield from first
     yield from rest
+
+
+def reject_line(path: str, item: Item, problems: list[Problem]) -> bytes:
+    """One --rejects JSONL line: the original text, or base64 when it is not UTF-8."""
+    out: dict[str, Any] = {"file": path, "line": item.line, "errors": [f"{p.field}: {p.message}" for p in problems]}
+    try:
+        out["raw"] = item.raw.decode()
+    except UnicodeDecodeError:
+        out["raw_base64"] = base64.b64encode(item.raw).decode()
+    return orjson.dumps(out) + b"\n"
 
 
 def json_line(obj: Any) -> bytes:

@@ -19,7 +19,7 @@ from dataforge.augment.config import AugmentConfig
 from dataforge.augment.journal import Journal
 from dataforge.augment.tally import AugmentSummary, Tally
 from dataforge.errors import DataforgeError, Problem
-from dataforge.formats import to_dict
+from dataforge.formats.registry import to_dict
 from dataforge.records import Augmentation, Message, Record, TextPart
 from dataforge.validate import FileSummary, iter_records, resolve_format
 

@@ -1,26 +1,15 @@
-"""The four on-disk formats. Each module has NAME, KEYS, MODEL, to_record, from_record and field."""
+"""The four on-disk formats. Each module (chat, alpaca, sharegpt, prompt_completion) has NAME, KEYS, MODEL,
+to_record, from_record and field; `registry.FORMATS` maps names to them.
 
-from __future__ import annotations
+This package file stays light (no pydantic): detection and the fast path need only the names and keys, so a
+`dataforge validate` of clean data never builds a pydantic model.
+"""
 
-from types import ModuleType
-from typing import Any
-
-from dataforge.formats import alpaca, chat, prompt_completion, sharegpt
-
-FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (chat, alpaca, sharegpt, prompt_completion)}
-
-
-def to_dict(rec: Any, target: str) -> dict[str, Any]:
-    """Serialise a Record into `target` format. Extra fields kept by --allow-extra go back to the top level
-    when the record is written in the format it came from; elsewhere they stay under meta."""
-    out = FORMATS[target].from_record(rec)
-    meta = out.get("meta")
-    if meta and meta.get("fields", {}).get("extra_format") == target:
-        extra = meta["fields"].pop("extra", {})
-        del meta["fields"]["extra_format"]
-        if not meta["fields"]:
-            del meta["fields"]
-        if not meta:
-            del out["meta"]
-        out.update(extra)
-    return out
+# name -> the top-level keys that identify a record of that format, in detection order
+KEYS: dict[str, tuple[str, ...]] = {
+    "chat": ("messages",),
+    "alpaca": ("instruction", "output"),
+    "sharegpt": ("conversations",),
+    "prompt-completion": ("prompt", "completion"),
+}
+NAMES = tuple(KEYS)

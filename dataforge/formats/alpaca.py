@@ -10,10 +10,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dataforge.formats import KEYS as FORMAT_KEYS
 from dataforge.records import Message, Meta, Record, dump_meta
 
 NAME = "alpaca"
-KEYS = ("instruction", "output")
+KEYS = FORMAT_KEYS[NAME]
 
 Pair = Annotated[list[str], Field(min_length=2, max_length=2, description="[user, assistant]")]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dataforge.errors import InputError
-from dataforge.formats import FORMATS
+from dataforge.formats import KEYS
 
 SAMPLE = 200  # records looked at; enough to see a mixed file, cheap on a huge one
 
@@ -14,8 +14,8 @@ def format_of(obj: Any) -> str | None:
     """The format whose keys this object has, or None."""
     if not isinstance(obj, dict):
         return None
-    for name, module in FORMATS.items():
-        if all(k in obj for k in module.KEYS):
+    for name, keys in KEYS.items():
+        if all(k in obj for k in keys):
             return name
     return None
 
@@ -32,7 +32,7 @@ def detect(path: str, objects: list[tuple[int, Any]]) -> str:
         raise InputError(f"{path}: mixed formats ({where}): split the file, or pass --format to validate "
                          "everything as one format")
     if not seen:
-        keys = " / ".join("+".join(m.KEYS) for m in FORMATS.values())
+        keys = " / ".join("+".join(k) for k in KEYS.values())
         raise InputError(f"{path}: unknown format: no record in the first {SAMPLE} has the keys of a known "
                          f"format ({keys}); pass --format or fix the records")
     return next(iter(seen))

@@ -6,10 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from dataforge.formats import KEYS as FORMAT_KEYS
 from dataforge.records import Message, Meta, Record, dump_meta
 
 NAME = "prompt-completion"
-KEYS = ("prompt", "completion")
+KEYS = FORMAT_KEYS[NAME]
 
 
 class PromptCompletionRecord(BaseModel):

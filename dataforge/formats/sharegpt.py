@@ -6,10 +6,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dataforge.formats import KEYS as FORMAT_KEYS
 from dataforge.records import Message, Meta, Record, dump_meta
 
 NAME = "sharegpt"
-KEYS = ("conversations",)
+KEYS = FORMAT_KEYS[NAME]
 TO_ROLE = {"system": "system", "human": "user", "gpt": "assistant"}
 FROM_ROLE = {v: k for k, v in TO_ROLE.items()}
 

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from dataforge.errors import Problem, UsageError
-from dataforge.formats import to_dict
+from dataforge.formats.registry import to_dict
 from dataforge.io import AtomicWriter
 
 SPLITS = ("train", "val", "test")
