@@ -42,3 +42,11 @@ def test_validate_and_convert_import_no_heavy_modules(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert json.loads(out.stdout.splitlines()[-1]) == []
+
+
+def test_validate_of_clean_data_builds_no_pydantic_model():
+    code = ("import sys; from dataforge.cli import main; "
+            f"rc = main(['validate', '-q', {str(SAMPLE / 'chat_tr.jsonl')!r}]); "
+            "print(rc, 'pydantic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.split() == ["0", "False"]
