@@ -53,19 +53,26 @@ def open_input(path: str) -> IO[bytes]:
         raise InputError(f"{path}: cannot open: {exc.strerror}") from None
 
 
-def read_items(path: str, stats: ReadStats | None = None) -> Iterator[Item]:
-    """Items of a JSONL, JSON-array or parquet file, chosen by content and extension."""
-    stats = stats if stats is not None else ReadStats()
+def file_kind(path: str) -> str:
+    """"parquet" (by its magic bytes, whatever the file is called), "json-array" (one top-level array, as
+    LLaMA-Factory writes them) or "jsonl"."""
     with open_input(path) as f:
         head = f.read(4096)
-        f.seek(0)
-        if head[:4] == b"PAR1":  # parquet's magic bytes, whatever the file is called
-            stats.kind = "parquet"
-            yield from _parquet_items(path)
-            return
-        first = head[len(BOM):] if head.startswith(BOM) else head
-        if first.lstrip()[:1] == b"[":
-            stats.kind = "json-array"
+    if head[:4] == b"PAR1":
+        return "parquet"
+    first = head[len(BOM):] if head.startswith(BOM) else head
+    return "json-array" if first.lstrip()[:1] == b"[" else "jsonl"
+
+
+def read_items(path: str, stats: ReadStats | None = None) -> Iterator[Item]:
+    """Items of a JSONL, JSON-array or parquet file."""
+    stats = stats if stats is not None else ReadStats()
+    stats.kind = file_kind(path)
+    if stats.kind == "parquet":
+        yield from _parquet_items(path)
+        return
+    with open_input(path) as f:
+        if stats.kind == "json-array":
             yield from _array_items(f, path, stats)
         else:
             yield from _jsonl_items(f, stats)

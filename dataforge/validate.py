@@ -15,7 +15,7 @@ import orjson
 
 from dataforge.errors import Problem, UsageError
 from dataforge.formats.detection import SAMPLE, detect
-from dataforge.io import AtomicWriter, Item, ReadStats, load_json, read_items
+from dataforge.io import AtomicWriter, Item, ReadStats, file_kind, load_json, read_items
 from dataforge.progress import progress
 
 if TYPE_CHECKING:  # pydantic loads only when a line needs the exact path
@@ -179,15 +179,11 @@ def validate(paths: list[str], fmt: str = "auto", *, out: str | None = None, rej
         for path, file_fmt in formats.items():
             fs = FileSummary(path, file_fmt)
             summary.files.append(fs)
-            stats = ReadStats()
-            items = read_items(path, stats)
-            first = next(items, None)
-            if stats.kind == "jsonl":
-                items.close()
+            if file_kind(path) == "jsonl":
                 _validate_jsonl(path, file_fmt, fs, outs, allow_extra, workers, quiet)
                 continue
-            chain = iter([first] if first else [])
-            for item, _, problems in check_items(path, file_fmt, _chained(chain, items), fs,
+            stats = ReadStats()
+            for item, _, problems in check_items(path, file_fmt, read_items(path, stats), fs,
                                                  allow_extra=allow_extra):
                 if problems:
                     outs.reject(path, item, problems)
@@ -198,11 +194,6 @@ def validate(paths: list[str], fmt: str = "auto", *, out: str | None = None, rej
     finally:
         outs.close(ok)
     return summary
-
-
-def _chained(first: Iterator[Item], rest: Iterator[Item]) -> Iterator[Item]:
-    yield from first
-    yield from rest
 
 
 def reject_line(path: str, item: Item, problems: list[Problem]) -> bytes:

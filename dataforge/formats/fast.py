@@ -18,7 +18,6 @@ import msgspec
 
 from dataforge.formats.rules import role_problems
 
-ROLES = frozenset({"system", "user", "assistant"})
 SHAREGPT_ROLES = {"system": "system", "human": "user", "gpt": "assistant"}
 
 # A JSON string that is surely not blank: after the quote and ASCII blanks, a character that is neither a

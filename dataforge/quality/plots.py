@@ -8,7 +8,7 @@ import io
 import numpy as np
 import polars as pl
 
-ROLES = ("system", "user", "assistant")
+from dataforge.quality.features import ROLES
 
 
 def _uri(fig) -> str:
