@@ -126,8 +126,10 @@ def _validate_jsonl(path: str, fmt: str, fs: FileSummary, outs: _Outputs, allow_
                     quiet: bool) -> None:
     from dataforge import blocks
 
-    large = os.path.getsize(path) >= PARALLEL_MIN_BYTES
-    tasks = (blocks.Task(path, fmt, off, length, allow_extra, large) for off, length in blocks.cut(path))
+    size = os.path.getsize(path)
+    large = size >= PARALLEL_MIN_BYTES
+    # cut once: a task per ~4 MiB is a short list even for huge files, and results come back in this order
+    tasks = [blocks.Task(path, fmt, off, length, allow_extra, large) for off, length in blocks.cut(path)]
     pool = None
     if workers > 1 and large:
         import multiprocessing as mp
@@ -140,9 +142,9 @@ def _validate_jsonl(path: str, fmt: str, fs: FileSummary, outs: _Outputs, allow_
         results = map(blocks.run, tasks)
     base = 0
     try:
-        with open(path, "rb") as src, progress(path, os.path.getsize(path), quiet=quiet) as advance:
-            for task, res in zip(blocks.cut(path), results):
-                advance(task[1])
+        with open(path, "rb") as src, progress(path, size, quiet=quiet) as advance:
+            for task, res in zip(tasks, results):
+                advance(task.length)
                 fs.records += res.lines - res.blank
                 fs.valid += res.valid
                 fs.blank_lines += res.blank
@@ -154,7 +156,7 @@ def _validate_jsonl(path: str, fmt: str, fs: FileSummary, outs: _Outputs, allow_
                     outs.reject(path, item, problems)
                 if outs.out:
                     if res.clean:
-                        outs.out.copy_from(src, task[0], task[1])
+                        outs.out.copy_from(src, task.offset, task.length)
                     else:
                         outs.out.write(res.out)
                 base += res.lines
