@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
@@ -18,7 +17,6 @@ from typing import IO
 from dataforge.io import BLOCK, BOM, MAX_LINE_BYTES, Item, ReadStats, _jsonl_items
 
 TASK_BYTES = 4 * BLOCK
-_CR = re.compile(rb"\r")  # a compiled search scans faster than `in`
 
 
 @dataclass
@@ -110,7 +108,8 @@ def _run(task: Task) -> BlockResult:
         res.clean = False  # the file's last line has no newline; out gets one
     res.lines = len(lines)
     sure = verdicts(task.fmt, data, lines, utf8_checked=is_utf8(data, arrow=task.large))
-    if res.clean and all(sure) and not _CR.search(data):  # the common case: nothing to look at line by line
+    # the common case: nothing to look at line by line (`in` finds one byte with memchr, faster than a regex)
+    if res.clean and all(sure) and b"\r" not in data:
         res.valid = len(lines)
         return res
     for i, raw in enumerate(lines):

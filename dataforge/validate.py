@@ -135,6 +135,8 @@ def _validate_jsonl(path: str, fmt: str, fs: FileSummary, outs: _Outputs, allow_
         import multiprocessing as mp
 
         import pyarrow  # noqa: F401  imported before the fork, so the workers share its pages
+
+        from dataforge.formats import fast  # noqa: F401  likewise
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         pool = mp.get_context(method).Pool(workers)
         results = pool.imap(blocks.run, tasks)
