@@ -1,10 +1,12 @@
 """Benchmark `dataforge validate` against a naive pydantic loop and `datasets.load_dataset("json")`.
 
-    python bench/validate.py [--records 200000] [--big 10]
+    python bench/validate.py [--records 200000] [--big 10] [--rounds 5]
 
 Each contender runs as its own process (imports included, as a user meets it) on the same seeded chat JSONL.
-Peak memory is PSS summed over the whole process tree (validate's workers included). Targets: >= 3x the naive loop,
->= 1.0x datasets, flat memory (<= 300 MB) on the file and on one --big times larger.
+Timing runs are not watched, and go in rounds that take every contender once, so that a slow spell of a shared
+box hits all of them; the table gives the median and the best of the rounds. Peak memory comes from one more
+run of each, sampled: PSS summed over the whole process tree (validate's workers included).
+Targets: >= 3x the naive loop, >= 1.0x datasets, flat memory (<= 300 MB) on the file and on one --big times larger.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import sys
 import tempfile
 
-from common import DATA, ROOT, machine, run
+from common import DATA, ROOT, machine, run, timed
 
 WORDS = ("merhaba dünya bugün hava çok güzel görünüyor ama yarın yağmur yağacak ve ben evde kitap okuyacağım "
          "çünkü şehir kalabalık İstanbul Ankara öğrenci öğretmen ağaç ılık şarkı çiçek göl ödev").split()
@@ -58,25 +61,36 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=200_000)
     ap.add_argument("--big", type=int, default=10, help="also measure memory on a file this many times larger")
+    ap.add_argument("--rounds", type=int, default=5, help="timing rounds (each runs every contender once)")
     args = ap.parse_args()
     small = DATA / f"chat-{args.records}.jsonl"
     generate(small, args.records)
     py = sys.executable
     validate = [py, "-m", "dataforge", "validate", "-q"]
+    names = ("dataforge validate --out", "naive model_validate_json loop", "datasets.load_dataset(json)")
     with tempfile.TemporaryDirectory() as tmp:
-        t_ours, rss_ours = run([*validate, str(small), "--out", f"{tmp}/out.jsonl"], cwd=ROOT)
-        t_naive, rss_naive = run([py, "-c", NAIVE, str(small)], cwd=ROOT)
-        t_ds, rss_ds = run([py, "-c", DATASETS, str(small), f"{tmp}/hf-cache"], cwd=ROOT)
-    print(f"machine: {machine()}; file: {small.name} ({small.stat().st_size / 1e6:.0f} MB, {args.records} records)")
-    print(f"{'contender':<34}{'seconds':>9}{'peak MB (PSS)':>15}{'ours is x faster':>18}")
-    print(f"{'dataforge validate --out':<34}{t_ours:>9.2f}{rss_ours:>15.0f}{'':>18}")
-    print(f"{'naive model_validate_json loop':<34}{t_naive:>9.2f}{rss_naive:>15.0f}{t_naive / t_ours:>17.2f}x")
-    print(f"{'datasets.load_dataset(json)':<34}{t_ds:>9.2f}{rss_ds:>15.0f}{t_ds / t_ours:>17.2f}x")
+        def commands(tag: str) -> list[list[str]]:  # a fresh output file and datasets cache for every run
+            return [[*validate, str(small), "--out", f"{tmp}/out-{tag}.jsonl"], [py, "-c", NAIVE, str(small)],
+                    [py, "-c", DATASETS, str(small), f"{tmp}/hf-cache-{tag}"]]
+
+        times: list[list[float]] = [[], [], []]
+        for r in range(args.rounds):
+            for i, cmd in enumerate(commands(f"t{r}")):
+                times[i].append(timed(cmd, cwd=ROOT))
+        peaks = [run(cmd, cwd=ROOT)[1] for cmd in commands("mem")]
+    median = [statistics.median(t) for t in times]
+    best = [min(t) for t in times]
+    print(f"machine: {machine()}; file: {small.name} ({small.stat().st_size / 1e6:.0f} MB, {args.records} records); "
+          f"{args.rounds} rounds")
+    print(f"{'contender':<34}{'median s':>9}{'best s':>8}{'peak MB (PSS)':>15}{'ours is x faster (median, best)':>33}")
+    for i, name in enumerate(names):
+        ratio = "" if i == 0 else f"{median[i] / median[0]:.2f}x, {best[i] / best[0]:.2f}x"
+        print(f"{name:<34}{median[i]:>9.2f}{best[i]:>8.2f}{peaks[i]:>15.0f}{ratio:>33}")
     if args.big > 1:
         big = DATA / f"chat-{args.records * args.big}.jsonl"
         generate(big, args.records * args.big, seed=1)
         t_big, rss_big = run([*validate, str(big)], cwd=ROOT)
-        print(f"memory: validate peak PSS {rss_ours:.0f} MB on {args.records} records, {rss_big:.0f} MB on "
+        print(f"memory: validate peak PSS {peaks[0]:.0f} MB on {args.records} records, {rss_big:.0f} MB on "
               f"{args.records * args.big} ({big.stat().st_size / 1e9:.1f} GB, {t_big:.1f} s)")
 
 

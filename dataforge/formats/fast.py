@@ -35,25 +35,26 @@ def _text_ok(raw: msgspec.Raw) -> bool:
 
 
 # Roles as Literals: msgspec checks them in C and hands back interned strings, which hash fast.
-class _Message(msgspec.Struct, forbid_unknown_fields=True):
+# gc=False: these structs hold no cycles, so the collector need not track the 200k a block makes.
+class _Message(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     role: Literal["system", "user", "assistant"]
     content: msgspec.Raw
 
 
-class _Chat(msgspec.Struct, forbid_unknown_fields=True):
+class _Chat(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     messages: list[_Message]
 
 
-class _Turn(msgspec.Struct, forbid_unknown_fields=True, rename={"from_": "from"}):
+class _Turn(msgspec.Struct, forbid_unknown_fields=True, gc=False, rename={"from_": "from"}):
     from_: Literal["system", "human", "gpt"]
     value: msgspec.Raw
 
 
-class _ShareGPT(msgspec.Struct, forbid_unknown_fields=True):
+class _ShareGPT(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     conversations: list[_Turn]
 
 
-class _Alpaca(msgspec.Struct, forbid_unknown_fields=True):
+class _Alpaca(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     instruction: msgspec.Raw
     output: msgspec.Raw
     input: msgspec.Raw = msgspec.Raw()  # empty Raw: the field is absent (Raw | None is not a valid type)
@@ -61,7 +62,7 @@ class _Alpaca(msgspec.Struct, forbid_unknown_fields=True):
     history: list[tuple[msgspec.Raw, msgspec.Raw]] = []
 
 
-class _PromptCompletion(msgspec.Struct, forbid_unknown_fields=True):
+class _PromptCompletion(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     prompt: msgspec.Raw
     completion: msgspec.Raw
 
