@@ -44,3 +44,29 @@ def test_turkish_letter_ratio():
     assert turkish_letter_ratio("çğı") == 1.0
     assert turkish_letter_ratio("abc") == 0.0
     assert 0.05 < turkish_letter_ratio(TURKISH) < 0.3
+
+
+# Its first 60 characters are settings in English, so the short read is unsure (it says "en" at about 0.34).
+TECHNICAL = ("Model: LoRA r=16, alpha=32, dropout=0.05, lr 2e-4, batch 8; öğrenme oranı düşük tutuldu ve eğitim üç "
+             "epoch sürdü, kayıp düzenli azaldı.")
+
+
+def test_an_unsure_short_read_reads_on_and_a_sure_one_stops(monkeypatch):
+    from dataforge.quality import language
+
+    real = language._backend("default")
+    assert real.top(language._one_line(TECHNICAL, language.SHORT_CHARS))[0] == "en"
+    reads = []
+
+    def top(flat):
+        reads.append(len(flat) - 1)  # without the "\n"
+        return real.top(flat)
+
+    monkeypatch.setattr(language, "_backend", lambda backend: language._Backend(top, real.rank))
+    assert detect_languages([TECHNICAL])[0][0] == "tr"
+    assert reads == [language.SHORT_CHARS, language.MAX_CHARS]
+    reads.clear()
+    plain = ("Bugün hava çok güzel, öğleden sonra çocuklarla birlikte parka gidip biraz yürüyüş yapacağız ve "
+             "dondurma yiyeceğiz.")
+    assert detect_languages([plain])[0][0] == "tr"
+    assert reads == [language.SHORT_CHARS]
