@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from labelled import labelled  # noqa: E402
 
-from dataforge.quality.language import MAX_CHARS, detect_languages  # noqa: E402
+from dataforge.quality.language import MAX_CHARS, SHORT_CHARS, detect_languages  # noqa: E402
 
 BACKENDS = ("langdetect", "fasttext", "lingua")
 
@@ -56,7 +56,8 @@ def main() -> None:
     whole = speed["langdetect whole texts"]
     for backend in BACKENDS[1:]:
         print(f"throughput {backend}: {speed[backend] / whole:.1f}x langdetect on whole texts (the baseline), "
-              f"{speed[backend] / speed['langdetect']:.1f}x langdetect on the same {MAX_CHARS}-character prefix")
+              f"{speed[backend] / speed['langdetect']:.1f}x langdetect in the same "
+              f"{SHORT_CHARS}/{MAX_CHARS}-character reads")
 
 
 def _langdetect_whole_text(texts: list[str]) -> None:
