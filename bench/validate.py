@@ -86,6 +86,16 @@ def main() -> None:
     for i, name in enumerate(names):
         ratio = "" if i == 0 else f"{median[i] / median[0]:.2f}x, {best[i] / best[0]:.2f}x"
         print(f"{name:<34}{median[i]:>9.2f}{best[i]:>8.2f}{peaks[i]:>15.0f}{ratio:>33}")
+    # The same records as Python's json.dumps writes them by default: every Turkish letter a backslash-u escape.
+    escaped = DATA / f"chat-{args.records}-ascii.jsonl"
+    if not escaped.exists() or escaped.stat().st_size == 0:
+        with open(small, encoding="utf-8") as src, open(escaped, "w") as dst:
+            dst.writelines(json.dumps(json.loads(line)) + "\n" for line in src)
+    with tempfile.TemporaryDirectory() as tmp:
+        pair = [[*validate, str(escaped), "--out", f"{tmp}/out.jsonl"], [py, "-c", NAIVE, str(escaped)]]
+        esc = [statistics.median([timed(cmd, cwd=ROOT) for _ in range(args.rounds)]) for cmd in pair]
+    print(f"escaped file {escaped.name} ({escaped.stat().st_size / 1e6:.0f} MB): validate {esc[0]:.2f} s, naive loop "
+          f"{esc[1]:.2f} s (medians): {esc[1] / esc[0]:.2f}x")
     if args.big > 1:
         big = DATA / f"chat-{args.records * args.big}.jsonl"
         generate(big, args.records * args.big, seed=1)

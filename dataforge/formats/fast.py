@@ -10,7 +10,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable
 from functools import lru_cache
-from itertools import accumulate, compress
+from itertools import accumulate
 from typing import Literal
 
 import msgspec
@@ -19,10 +19,18 @@ from dataforge.formats.rules import role_problems
 
 SHAREGPT_ROLES = {"system": "system", "human": "user", "gpt": "assistant"}
 
-# A JSON string that is surely not blank: after the quote and ASCII blanks, a character that is neither a
-# blank, an escape, nor the first byte of a Unicode space (U+0085/U+00A0 start with C2, U+1680 with E1,
-# U+2000-U+205F with E2, U+3000 with E3). Turkish letters (C3-C5 lead bytes) pass straight through.
-_SURE_TEXT = re.compile(rb'"[ \t\r\n]*[^ \t\r\n\\"\x80-\xc2\xe1-\xe3]')
+# The start of a JSON string (after its quote) that is surely not blank: ASCII blanks, literal or escaped, then
+# a character that is surely not one: neither a blank or control character, nor the first byte of a Unicode space
+# (U+0085/U+00A0 start with C2, U+1680 with E1, U+2000-U+205F with E2, U+3000 with E3), nor an escape that may be
+# one. Escapes that are surely not blank: \" \\ \/ and \uXXXX outside the ranges holding Unicode spaces
+# (U+0000-U+0020, U+0080-U+00A0, U+16xx, U+20xx, U+30xx) and surrogates (U+D800-U+DFFF). Turkish letters pass
+# straight through, raw (C3-C5 lead bytes) or escaped (\u00e7, \u011f, \u0130, ...).
+_HEX = rb"[0-9a-fA-F]"
+_SURE_ESCAPE = (rb'\\(?:["\\/]|u(?:00(?:2[1-9a-fA-F]|[3-7]' + _HEX + rb"|[aA][1-9a-fA-F]|[b-fB-F]" + _HEX + rb")"
+                rb"|0[1-9a-fA-F]" + _HEX * 2 + rb"|1[0-57-9a-fA-F]" + _HEX * 2 + rb"|[23][1-9a-fA-F]" + _HEX * 2
+                + rb"|[4-9a-cA-C]" + _HEX * 3 + rb"|[dD][0-7]" + _HEX * 2 + rb"|[eEfF]" + _HEX * 3 + rb"))")
+_SURE_START = rb'(?:[ \t\r\n]|\\[nrt])*+(?:[^\x00-\x20\\"\x80-\xc2\xe1-\xe3]|' + _SURE_ESCAPE + rb")"
+_SURE_TEXT = re.compile(rb'"' + _SURE_START)
 
 
 def _text_ok(raw: msgspec.Raw) -> bool:
@@ -79,7 +87,7 @@ def _sharegpt_roles_ok(names: tuple[str, ...]) -> bool:
 
 def _unsure_key(key: bytes) -> re.Pattern[bytes]:
     """Finds a `key` whose value is not surely a non-blank string (the same test as _SURE_TEXT)."""
-    return re.compile(rb'"' + key + rb'"\s*+:\s*+(?!"[ \t\r\n]*[^ \t\r\n\\"\x80-\xc2\xe1-\xe3])')
+    return re.compile(rb'"' + key + rb'"\s*+:\s*+(?!"' + _SURE_START + rb")")
 
 
 # Per format: count(line) -> how many texts a structurally valid line has (-1: not valid), and texts(line) -> them.
@@ -142,12 +150,11 @@ def verdicts(fmt: str, data: bytes, lines: list[bytes], utf8_checked: bool) -> l
     """For each line of `data` (as split on newlines): True when surely a valid `fmt` record, else False
     (blank and doubtful lines alike: the caller sends those to the slow path).
 
-    Chat and ShareGPT texts are judged for the whole block at once. Without escapes (no backslash-u in the
-    block) every key is spelled literally, so one regex pass over the block finds every text whose value is not
-    surely a non-blank string, and only those lines are looked at text by text. A `"content"` inside a string
-    can only add a false alarm (that line is then checked), and duplicate keys are no trap: msgspec, like the
-    exact path, keeps the last value, and the pass flags every doubtful one. Otherwise each text is checked on
-    its own."""
+    Chat and ShareGPT texts are judged for the whole block at once: one regex pass finds every literal key whose
+    value is not surely a non-blank string, another (only when the block has a backslash-u) every key spelled with
+    escapes, and only the lines they hit are looked at text by text. A `"content"` inside a string can only add a
+    false alarm (that line is then checked), and duplicate keys are no trap: msgspec, like the exact path, keeps
+    the last value, and the pass flags every doubtful one."""
     count, texts_of, key = CHECKS[fmt]
     ok = _all_shaped(fmt, lines) if utf8_checked else None
     if ok is None:
@@ -161,15 +168,13 @@ def verdicts(fmt: str, data: bytes, lines: list[bytes], utf8_checked: bool) -> l
                 continue
     if key is None:
         return ok
-    if not _ESCAPE.search(data):  # a key spelled with a backslash-u escape would hide from the regex
-        hits = [hit.start() for hit in _UNSURE[key].finditer(data)]
-        if hits:
-            starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
-            for i in {bisect_right(starts, at) - 1 for at in hits}:
-                ok[i] = ok[i] and all(_text_ok(t) for t in texts_of(lines[i]))
-        return ok
-    for i in compress(range(len(lines)), ok):
-        ok[i] = all(_text_ok(t) for t in texts_of(lines[i]))
+    hits = [hit.start() for hit in _UNSURE[key].finditer(data)]
+    if _ESCAPE.search(data):  # a key spelled with backslash-u escapes hides from that regex: its line is looked at
+        hits += [hit.start() for hit in _ESCAPED_KEY.finditer(data)]
+    if hits:
+        starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
+        for i in {bisect_right(starts, at) - 1 for at in hits}:
+            ok[i] = ok[i] and all(_text_ok(t) for t in texts_of(lines[i]))
     return ok
 
 
@@ -196,12 +201,17 @@ def _all_shaped(fmt: str, lines: list[bytes]) -> list[bool] | None:
 
 _UNSURE = {b"content": _unsure_key(b"content"), b"value": _unsure_key(b"value")}
 _ESCAPE = re.compile(rb"\\u")  # a compiled search is ~4x faster than `in` for this two-byte needle
+# A key spelled with at least one backslash-u escape: a string of letters and escapes followed by a colon. Field
+# names are lowercase letters, so any other key fails msgspec's forbid_unknown_fields before this matters.
+_ESCAPED_KEY = re.compile(rb'"[a-z]*+\\u' + _HEX * 4 + rb'(?:[a-z]|\\u' + _HEX * 4 + rb')*+"\s*+:')
 
 
 def is_utf8(data: bytes, arrow: bool = True) -> bool:
     """UTF-8 validity of a whole block. With `arrow`, without building a str (about 3x faster than decoding, but
     importing pyarrow costs 0.06-0.13 s, so small files just decode). The array is built from buffers (`pa.array`
     would import pandas) and checked by `validate(full=True)`, which needs no pyarrow.compute (30 ms more)."""
+    if data.isascii():  # ASCII is UTF-8 (JSON written with escapes, as Python's json.dumps does by default)
+        return True
     if not arrow:
         try:
             data.decode()

@@ -55,6 +55,24 @@ def test_escaped_or_duplicate_keys_do_not_fool_the_block_check():
     assert verdicts("chat", b"\n".join(lines), lines, True) == [False, False]
 
 
+def test_escaped_keys_are_found_among_escaped_texts():
+    lines = [json.dumps({"messages": [{"role": "user", "content": "Çay mı içelim?"},
+                                      {"role": "assistant", "content": "İstanbul'da güzel bir gün."}]}).encode(),
+             b'{"messages":[{"role":"user","content":"\\u00e7ay","\\u0063ontent":"\\u00a0"},'
+             b'{"role":"assistant","content":"\\u0130yi"}]}',
+             b'{"messages":[{"role":"user","c\\u006fntent":"\\n"},{"role":"assistant","content":"ok"}]}']
+    assert b"\\u00c7ay" in lines[0]  # json.dumps escapes by default: every Turkish letter is a backslash-u
+    assert verdicts("chat", b"\n".join(lines) + b"\n", lines, True) == [True, False, False]
+
+
+def test_no_escape_of_a_space_or_surrogate_counts_as_surely_not_blank():
+    from dataforge.formats.fast import _SURE_TEXT
+
+    sure = [c for c in range(0x10000) for spelled in (b'"\\u%04x' % c, b'"\\u%04X' % c) if _SURE_TEXT.match(spelled)]
+    assert not [hex(c) for c in sure if chr(c).isspace() or 0xD800 <= c <= 0xDFFF]
+    assert {0xE7, 0x11F, 0x130, 0x131, 0x15F, 0xF6, 0xFC, 0xC7, 0xDC, 0xD6, 0x15E, 0x11E} <= set(sure)
+
+
 def test_sample_data_is_accepted_by_the_fast_path():
     for name, fmt in [("chat_tr.jsonl", "chat"), ("sharegpt_tr.jsonl", "sharegpt"),
                       ("instructions_tr.jsonl", "alpaca"), ("prompt_completion_tr.jsonl", "prompt-completion")]:
