@@ -31,7 +31,10 @@ def _tree_pss_kb(pid: int) -> int:
 
 def timed(cmd: list[str], **kw) -> float:
     """Wall seconds of `cmd`, not sampled: reading /proc every 10 ms costs CPU that a 2-core box takes from the
-    command itself (more from one with workers than from a single process), so timing runs go unwatched."""
+    command itself (more from one with workers than from a single process), so timing runs go unwatched.
+    Earlier runs' writes are flushed first: their writeback (validate's --out, datasets' cache) would otherwise
+    land in this run's time."""
+    os.sync()
     start = time.perf_counter()
     proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
     wall = time.perf_counter() - start
