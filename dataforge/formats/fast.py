@@ -90,44 +90,55 @@ def _unsure_key(key: bytes) -> re.Pattern[bytes]:
     return re.compile(rb'"' + key + rb'"\s*+:\s*+(?!"' + _SURE_START + rb")")
 
 
-# Per format: count(line) -> how many texts a structurally valid line has (-1: not valid), and texts(line) -> them.
-# Chat and ShareGPT texts are judged per block (see verdicts); alpaca and prompt-completion judge theirs in count.
+# Per format: sure(line) -> whether the line is surely a structurally valid record, and texts(line) -> its texts.
+# Chat and ShareGPT texts are judged per block (see verdicts); alpaca and prompt-completion judge theirs in sure().
 _decode_chat = msgspec.json.Decoder(_Chat).decode
 _decode_sharegpt = msgspec.json.Decoder(_ShareGPT).decode
 _decode_alpaca = msgspec.json.Decoder(_Alpaca).decode
 _decode_pc = msgspec.json.Decoder(_PromptCompletion).decode
 
 
-def _chat_count(line: bytes) -> int:
-    msgs = _decode_chat(line).messages
-    return len(msgs) if _roles_ok(tuple([m.role for m in msgs])) else -1
+def _chat_shapes(records: list[_Chat]) -> list[tuple[str, ...]]:
+    return [tuple([m.role for m in r.messages]) for r in records]
+
+
+def _sharegpt_shapes(records: list[_ShareGPT]) -> list[tuple[str, ...]]:
+    return [tuple([t.from_ for t in r.conversations]) for r in records]
+
+
+# format -> (decoder, role sequences of decoded records, whether a role sequence is right)
+_SHAPED: dict[str, tuple[Callable, Callable[[list], list[tuple[str, ...]]], Callable[[tuple[str, ...]], bool]]] = {
+    "chat": (_decode_chat, _chat_shapes, _roles_ok),
+    "sharegpt": (_decode_sharegpt, _sharegpt_shapes, _sharegpt_roles_ok),
+}
+
+
+def _shaped(fmt: str) -> Callable[[bytes], bool]:
+    decode, shapes, roles_ok = _SHAPED[fmt]
+    return lambda line: roles_ok(shapes([decode(line)])[0])
 
 
 def _chat_texts(line: bytes) -> list[msgspec.Raw]:
     return [m.content for m in _decode_chat(line).messages]
 
 
-def _sharegpt_count(line: bytes) -> int:
-    turns = _decode_sharegpt(line).conversations
-    return len(turns) if _sharegpt_roles_ok(tuple([t.from_ for t in turns])) else -1
-
-
 def _sharegpt_texts(line: bytes) -> list[msgspec.Raw]:
     return [t.value for t in _decode_sharegpt(line).conversations]
 
 
-def _alpaca_texts(line: bytes) -> list[msgspec.Raw]:
-    r = _decode_alpaca(line)
+def _alpaca_record_texts(r: _Alpaca) -> list[msgspec.Raw]:
     texts = [r.instruction, r.output, *(t for pair in r.history for t in pair)]
     return texts + [r.system] if bytes(r.system) else texts
 
 
-def _alpaca_count(line: bytes) -> int:
+def _alpaca_texts(line: bytes) -> list[msgspec.Raw]:
+    return _alpaca_record_texts(_decode_alpaca(line))
+
+
+def _alpaca_sure(line: bytes) -> bool:
     r = _decode_alpaca(line)
-    if bytes(r.input)[:1] not in (b"", b'"'):  # input may be empty or absent: only its type matters
-        return -1
-    texts = _alpaca_texts(line)
-    return len(texts) if all(_text_ok(t) for t in texts) else -1
+    # input may be empty or absent: only its type matters
+    return bytes(r.input)[:1] in (b"", b'"') and all(_text_ok(t) for t in _alpaca_record_texts(r))
 
 
 def _pc_texts(line: bytes) -> list[msgspec.Raw]:
@@ -135,14 +146,14 @@ def _pc_texts(line: bytes) -> list[msgspec.Raw]:
     return [r.prompt, r.completion]
 
 
-def _pc_count(line: bytes) -> int:
-    return 2 if all(_text_ok(t) for t in _pc_texts(line)) else -1
+def _pc_sure(line: bytes) -> bool:
+    return all(_text_ok(t) for t in _pc_texts(line))
 
 
-# format -> (count, texts, key whose values are the texts, or None when count already judged them)
-CHECKS: dict[str, tuple[Callable[[bytes], int], Callable[[bytes], list], bytes | None]] = {
-    "chat": (_chat_count, _chat_texts, b"content"), "sharegpt": (_sharegpt_count, _sharegpt_texts, b"value"),
-    "alpaca": (_alpaca_count, _alpaca_texts, None), "prompt-completion": (_pc_count, _pc_texts, None),
+# format -> (sure, texts, key whose values are the texts, or None when sure() already judged them)
+CHECKS: dict[str, tuple[Callable[[bytes], bool], Callable[[bytes], list], bytes | None]] = {
+    "chat": (_shaped("chat"), _chat_texts, b"content"), "sharegpt": (_shaped("sharegpt"), _sharegpt_texts, b"value"),
+    "alpaca": (_alpaca_sure, _alpaca_texts, None), "prompt-completion": (_pc_sure, _pc_texts, None),
 }
 
 
@@ -155,7 +166,7 @@ def verdicts(fmt: str, data: bytes, lines: list[bytes], utf8_checked: bool) -> l
     escapes, and only the lines they hit are looked at text by text. A `"content"` inside a string can only add a
     false alarm (that line is then checked), and duplicate keys are no trap: msgspec, like the exact path, keeps
     the last value, and the pass flags every doubtful one."""
-    count, texts_of, key = CHECKS[fmt]
+    sure, texts_of, key = CHECKS[fmt]
     ok = _all_shaped(fmt, lines) if utf8_checked else None
     if ok is None:
         ok = [False] * len(lines)
@@ -163,7 +174,7 @@ def verdicts(fmt: str, data: bytes, lines: list[bytes], utf8_checked: bool) -> l
             try:
                 if not utf8_checked:
                     line.decode()
-                ok[i] = count(line) >= 0
+                ok[i] = sure(line)
             except (msgspec.DecodeError, UnicodeDecodeError):
                 continue
     if key is None:
@@ -182,21 +193,14 @@ def _all_shaped(fmt: str, lines: list[bytes]) -> list[bool] | None:
     """The common case in one go: [True] * lines when every line decodes and every role sequence is right;
     otherwise None, and the caller looks line by line. map() runs the decoder without a Python frame per line,
     which is most of the per-line cost."""
-    if fmt == "chat":
-        decode, roles_ok = _decode_chat, _roles_ok
-    elif fmt == "sharegpt":
-        decode, roles_ok = _decode_sharegpt, _sharegpt_roles_ok
-    else:
+    if fmt not in _SHAPED:
         return None
+    decode, shapes, roles_ok = _SHAPED[fmt]
     try:
         records = list(map(decode, lines))  # a blank or bad line raises: the line-by-line loop then finds it
     except msgspec.DecodeError:
         return None
-    if fmt == "chat":
-        shapes = [tuple([m.role for m in r.messages]) for r in records]
-    else:
-        shapes = [tuple([t.from_ for t in r.conversations]) for r in records]
-    return [True] * len(lines) if all(map(roles_ok, set(shapes))) else None
+    return [True] * len(lines) if all(map(roles_ok, set(shapes(records)))) else None
 
 
 _UNSURE = {b"content": _unsure_key(b"content"), b"value": _unsure_key(b"value")}
