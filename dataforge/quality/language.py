@@ -131,7 +131,7 @@ def detect_languages(texts: list[str], backend: str = "default") -> list[tuple[s
             best = top(flat)
             if best is not None and best[1] < SURE and len(flat) > SHORT_CHARS:
                 best = top(_one_line(text, MAX_CHARS))
-            append(("unknown", 0.0) if best is None else (best[0], round(float(best[1]), 4)))
+            append(_answer(best))
             continue
         # Letters of the part the model reads decide "unknown" and whether asciified Turkish is possible.
         letters = sum(map(str.isalpha, text[: MAX_CHARS * 2]))
@@ -140,7 +140,7 @@ def detect_languages(texts: list[str], backend: str = "default") -> list[tuple[s
             continue
         if letters < MIN_LETTERS_WITH_MARKERS:  # too short to be judged asciified
             best = top(_one_line(text, MAX_CHARS))
-            append(("unknown", 0.0) if best is None else (best[0], round(float(best[1]), 4)))
+            append(_answer(best))
             continue
         flat = _one_line(text, SHORT_CHARS)
         best, p_tr = _top_and_turkish(rank, flat)
@@ -153,8 +153,12 @@ def detect_languages(texts: list[str], backend: str = "default") -> list[tuple[s
         if turkish_like or marker_count(text) >= 2:
             append(("asciified", round(max(p_tr, TURKISH_HINT), 4)))
         else:
-            append(("unknown", 0.0) if best is None else (best[0], round(float(best[1]), 4)))
+            append(_answer(best))
     return out
+
+
+def _answer(best: tuple[str, float] | None) -> tuple[str, float]:
+    return ("unknown", 0.0) if best is None else (best[0], round(float(best[1]), 4))
 
 
 def _top_and_turkish(rank: Callable[[str, int], Ranked], flat: str) -> tuple[tuple[str, float] | None, float]:
