@@ -24,6 +24,11 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print(text, file=sys.stderr)
 
 
+def _sayer(args: argparse.Namespace, prefix: str = ""):
+    """The `say` a stage reports through: lines on stderr, or nothing under --quiet."""
+    return lambda text: _say(args, prefix + text)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from dataforge.validate import print_problem, validate
 
@@ -172,8 +177,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                       args.skip_gate, args.resume, extra)
     from dataforge.train.recipe import train
 
-    train(recipe, path, skip_gate=args.skip_gate, resume=args.resume, quiet=args.quiet,
-          say=(lambda _text: None) if args.quiet else (lambda text: print(text, file=sys.stderr)))
+    train(recipe, path, skip_gate=args.skip_gate, resume=args.resume, quiet=args.quiet, say=_sayer(args))
     return 0
 
 
@@ -210,15 +214,15 @@ def _add_plan(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from dataforge.evaluate.overfitting import OverfittingConfig
     from dataforge.evaluate.runner import EvaluateOptions, evaluate_run
+    from dataforge.run.overfitting import OverfittingConfig
 
     opts = EvaluateOptions(data=args.data, probe=args.probe, checkpoint=args.checkpoint,
                            max_samples=args.max_samples, max_new_tokens=args.max_new_tokens,
                            forgetting_threshold=args.forgetting_threshold, skip_model=args.logs_only,
                            overfitting=OverfittingConfig(min_delta=args.min_delta, patience=args.patience),
-                           device=args.device, quiet=args.quiet)
-    report = evaluate_run(args.run_dir, opts)
+                           device=args.device, progress=not args.quiet)
+    report = evaluate_run(args.run_dir, opts, say=_sayer(args, "evaluate: "))
     if args.json:
         _emit_json(report)
     print(report["paths"]["html"])
@@ -230,7 +234,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     result = export_run(args.run_dir, ExportOptions(merge=args.merge, gguf=args.gguf, ollama=args.ollama,
                                                     checkpoint=args.checkpoint, dtype=args.dtype, out=args.out,
-                                                    quiet=args.quiet))
+                                                    progress=not args.quiet), say=_sayer(args, "export: "))
     if args.json:
         _emit_json(result)
     return 0
@@ -260,7 +264,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
              for r in rows]
     for r, row in zip(rows, table, strict=True):
         if r["best_val_loss"] is not None:
-            row[4] = f"{r['best_val_loss']:.4f}"
+            row[COLUMNS.index("best_val_loss")] = f"{r['best_val_loss']:.4f}"
     widths = [max([len(c)] + [len(row[i]) for row in table]) for i, c in enumerate(COLUMNS)]
     for row in [list(COLUMNS)] + table:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
@@ -421,7 +425,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = next((a for a in argv if not a.startswith("-")), None)
-    args = build_parser(command if command in COMMANDS else None).parse_args(argv)
+    parser = build_parser(command if command in COMMANDS else None)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # `train RECIPE --flag key=value`: overrides may come after flags, in any order
+        if hasattr(args, "overrides") and all("=" in a and not a.startswith("-") for a in extra):
+            args.overrides = [*args.overrides, *extra]
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return COMMANDS[args.command][1](args)
     except DataforgeError as exc:

@@ -6,6 +6,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+# The one channel through which a stage reports to the user: a function of one line of text. Stages take `say`
+# and never print; cli.py passes one that writes to stderr (or nothing under --quiet).
+Say = Callable[[str], None]
+
+
+def silent(text: str) -> None:
+    """A `say` that reports nothing (library callers that want no output)."""
+
 
 @contextmanager
 def progress(description: str, total: float, *, quiet: bool = False) -> Iterator[Callable[[float], None]]:

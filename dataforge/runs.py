@@ -6,23 +6,23 @@ import json
 from pathlib import Path
 
 from dataforge.errors import InputError
-from dataforge.evaluate.overfitting import detect_overfitting
-from dataforge.evaluate.run_dir import open_run
+from dataforge.run.manifest import GateInfo
+from dataforge.run.overfitting import detect_overfitting
+from dataforge.run.run_dir import RunDir, open_run
 
-COLUMNS = ("run", "recipe", "data", "gate", "best_val_loss", "verdict", "exports")
+COLUMNS = ("run", "status", "recipe", "data", "gate", "best_val_loss", "verdict", "exports")
 
 
-def _gate(gate) -> str:
+def _gate(gate: GateInfo | None) -> str:
     if gate is None:
         return "-"
-    if isinstance(gate, dict):
-        if gate.get("skipped"):
-            return "skipped"
-        return "passed" if gate.get("passed") else "failed"
-    return str(gate)
+    if gate.skipped:
+        return "skipped"
+    return "passed" if gate.passed else "failed"
 
 
-def _exports(export: Path) -> list[str]:
+def _exports(run: RunDir) -> list[str]:
+    export = run.export_dir
     if not export.is_dir():
         return []
     found = [export / "merged"] if (export / "merged" / "config.json").exists() else []
@@ -33,17 +33,16 @@ def _exports(export: Path) -> list[str]:
 def run_row(path: Path) -> dict:
     run = open_run(path)
     log = run.losses()
-    report = run.eval_dir() / "report.json"
+    report = run.eval_dir / "report.json"
     if report.exists():  # the evaluated verdict (same detector; its thresholds may have been changed)
         verdict = json.loads(report.read_text(encoding="utf-8"))["overfitting"]["verdict"]
     else:
         verdict = detect_overfitting(log.train, log.eval).verdict + " (not evaluated)"
-    recipe = run.manifest.get("recipe") or "-"
-    if isinstance(recipe, dict):  # {"path", "sha256"} from dataforge train
-        recipe = Path(recipe.get("path", "-")).name
-    return {"run": str(path), "recipe": recipe, "data": run.data_fingerprint() or "-",
-            "gate": _gate(run.gate()), "best_val_loss": min((v for _, v in log.eval), default=None),
-            "verdict": verdict, "exports": _exports(run.export_dir())}
+    m = run.manifest
+    return {"run": str(path), "status": run.status(), "recipe": Path(m.recipe.path).name,
+            "data": run.data_fingerprint() or "-", "gate": _gate(m.quality_gate),
+            "best_val_loss": min((v for _, v in log.eval), default=None), "verdict": verdict,
+            "exports": _exports(run)}
 
 
 def list_runs(root: str | Path = "runs") -> list[dict]:

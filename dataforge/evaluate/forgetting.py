@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from dataforge.evaluate.loading import load_examples
+from dataforge.evaluate.examples import load_examples
 from dataforge.evaluate.perplexity import perplexity
 
 DEFAULT_THRESHOLD = 0.10
@@ -41,7 +41,7 @@ class Forgetting:
 def forgetting(model, tok, probe: str | Path | None = None, threshold: float = DEFAULT_THRESHOLD) -> Forgetting:
     """`model` is a PeftModel: its adapter is disabled for the base measurement and enabled for the tuned one."""
     probe = Path(probe) if probe else default_probe_file()
-    examples = load_examples(probe)
+    examples = load_examples(probe).examples
     tuned = perplexity(model, tok, examples)
     with model.disable_adapter():
         base = perplexity(model, tok, examples)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from dataforge.evaluate.loading import Example
+from dataforge.evaluate.examples import Example
+from dataforge.run.end_of_turn import GENERATION_STOPS
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -54,13 +55,11 @@ def score(hypotheses: list[str], references: list[str]) -> tuple[float, float, f
 def stop_ids(model, tok) -> list[int]:
     """EOS plus the end-of-turn token: a Llama 3 model ends its answer with <|eot_id|>, not its EOS
     <|end_of_text|>; stopping at EOS alone runs every answer to max_new_tokens and wrecks the metrics."""
-    from dataforge.export.gguf_vocab import END_OF_TURN
-
     ids = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
     ids = list(ids) if isinstance(ids, (list, tuple)) else [ids]
     ids.append(tok.eos_token_id)
     vocab = tok.get_vocab()
-    ids += [vocab[t] for t in END_OF_TURN if t in vocab]
+    ids += [vocab[t] for t in GENERATION_STOPS if t in vocab]
     return list(dict.fromkeys(i for i in ids if i is not None))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from dataforge.evaluate.loading import Example
+from dataforge.evaluate.examples import Example
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dataforge.evaluate.overfitting import Series, Verdict
+from dataforge.run.overfitting import Series, Verdict
 
 
 def loss_curves(train: Series, evals: Series, verdict: Verdict, out: Path) -> Path:

@@ -3,18 +3,18 @@ probe from the model, into RUN_DIR/eval/report.{json,html}. Reads top to bottom.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from dataforge.errors import InputError
-from dataforge.evaluate.overfitting import OverfittingConfig, detect_overfitting
-from dataforge.evaluate.run_dir import RunDir, open_run
+from dataforge.progress import Say, silent
+from dataforge.run.overfitting import OverfittingConfig, detect_overfitting
+from dataforge.run.run_dir import RunDir, open_run
 
 
 @dataclass
 class EvaluateOptions:
-    data: str | None = None            # held-out file; default: the run's config.data.val
+    data: str | None = None            # held-out file; default: the run's val.jsonl (what training evaluated on)
     probe: str | None = None           # forgetting probe file; default: dataforge's Turkish probe set
     checkpoint: str = "final"          # final | best | <step>
     max_samples: int = 50              # generation is the slow part: cap the records it runs on
@@ -23,32 +23,17 @@ class EvaluateOptions:
     overfitting: OverfittingConfig | None = None
     skip_model: bool = False           # only the log-based verdict and plots (no torch needed)
     device: str | None = None
-    quiet: bool = False
+    progress: bool = True              # a bar while answers are generated
 
 
-def pick_adapter(run: RunDir, which: str, best_step: int | None) -> Path:
-    """final -> the final adapter; best -> the best checkpoint; a number -> checkpoint-<number>."""
-    ckpts = run.checkpoints()
-    if which == "final":
-        return run.adapter_dir()
-    step = best_step if which == "best" else int(which) if which.isdigit() else None
-    if which not in ("best",) and step is None:
-        raise InputError(f"--checkpoint {which}: expected final, best or a step number")
-    if step is None or step not in ckpts:
-        raise InputError(f"{run.path}: no checkpoint-{step}/ with an adapter (have: "
-                         f"{', '.join(str(s) for s in ckpts) or 'none'}): pick one of those steps")
-    return ckpts[step]
-
-
-def evaluate_run(run_dir: str | Path, opts: EvaluateOptions | None = None) -> dict:
-    from dataforge.evaluate.loading import require
+def evaluate_run(run_dir: str | Path, opts: EvaluateOptions | None = None, say: Say = silent) -> dict:
+    from dataforge.run.loading import require
 
     opts = opts or EvaluateOptions()
     for module in ("matplotlib",) + (() if opts.skip_model else ("sacrebleu", "rouge_score")):
         require(module, "evaluate")
-    say = (lambda msg: None) if opts.quiet else (lambda msg: print(f"evaluate: {msg}", file=sys.stderr))
     run = open_run(run_dir)
-    out_dir = run.eval_dir()
+    out_dir = run.eval_dir
 
     # 1. the logs: verdict, gap and plot (no model needed)
     log = run.losses()
@@ -75,56 +60,52 @@ def evaluate_run(run_dir: str | Path, opts: EvaluateOptions | None = None) -> di
     return report
 
 
-def _model_metrics(run: RunDir, opts: EvaluateOptions, best_step: int | None, say) -> dict:
+def _model_metrics(run: RunDir, opts: EvaluateOptions, best_step: int | None, say: Say) -> dict:
     from dataforge.evaluate.forgetting import forgetting
     from dataforge.evaluate.generation import generation_scores
-    from dataforge.evaluate.loading import default_device, load_base, load_tokenizer, load_tuned
     from dataforge.evaluate.perplexity import perplexity
+    from dataforge.run.loading import default_device, load_base, load_tokenizer, load_tuned
 
-    examples, data = _held_out(run, opts)
-    adapter = pick_adapter(run, opts.checkpoint, best_step)
+    held_out, data = _held_out(run, opts, say)
+    examples = held_out.examples
+    adapter = run.pick_adapter(opts.checkpoint, best_step)
     device = opts.device or default_device()
     say(f"loading {run.base_model()} + {adapter} on {device}")
     tok = load_tokenizer(run.tokenizer_dir())
     model = load_tuned(load_base(run.base_model(), device=device), adapter)
-    max_length = run.max_length()
+    max_length = run.max_length
     tuned = perplexity(model, tok, examples, max_length=max_length)
     with model.disable_adapter():
         base = perplexity(model, tok, examples, max_length=max_length)
     say(f"perplexity on {data}: tuned {tuned.perplexity:.3f}, base {base.perplexity:.3f}")
     sample = examples[:opts.max_samples]
     say(f"generating {len(sample)} answers (greedy, up to {opts.max_new_tokens} tokens each)")
-    bar = None
-    if not opts.quiet:
-        from tqdm import tqdm
+    from dataforge.progress import progress
 
-        bar = tqdm(total=len(sample), desc="generate", unit="answer", file=sys.stderr)
-    gen = generation_scores(model, tok, sample, max_new_tokens=opts.max_new_tokens,
-                            progress=bar.update if bar else None)
-    if bar:
-        bar.close()
+    with progress("generate", len(sample), quiet=not opts.progress) as advance:
+        gen = generation_scores(model, tok, sample, max_new_tokens=opts.max_new_tokens,
+                                progress=lambda: advance(1))
     say(f"chrF {gen.chrf:.2f}, BLEU {gen.bleu:.2f}, ROUGE-L {gen.rouge_l:.2f}")
     forgot = forgetting(model, tok, opts.probe, opts.forgetting_threshold)
     say(f"forgetting probe: perplexity base {forgot.base_perplexity:.3f} -> tuned {forgot.tuned_perplexity:.3f}"
         f"{' (FLAGGED)' if forgot.flagged else ''}")
     return {"base_model": run.base_model(), "adapter": str(adapter),
             "perplexity": {"data": str(data), "records": tuned.records, "tokens": tuned.tokens,
-                           "max_length": max_length,
+                           "invalid_records": held_out.invalid, "max_length": max_length,
                            "tuned": tuned.perplexity, "base": base.perplexity,
                            "tuned_mean_cross_entropy": tuned.mean_cross_entropy},
             "generation": gen.as_json(), "forgetting": forgot.as_json()}
 
 
-def _held_out(run: RunDir, opts: EvaluateOptions):
-    """--data, else the run's val files, else training's val_fraction split re-drawn; (examples, description)."""
-    from dataforge.evaluate.loading import examples_from_messages, load_examples
+def _held_out(run: RunDir, opts: EvaluateOptions, say: Say):
+    """--data, else the run's val.jsonl (the records training held out); (Loaded, description)."""
+    from dataforge.evaluate.examples import load_examples
 
-    if opts.data:
-        return load_examples(opts.data), opts.data
-    if run.val_files():
-        return [ex for f in run.val_files() for ex in load_examples(f)], ", ".join(map(str, run.val_files()))
-    split = run.held_out()
-    if split is None:
-        raise InputError(f"{run.path}: the run names no validation data (config.data.val): pass --data FILE "
-                         "with held-out records")
-    return examples_from_messages(split[0], split[1]), split[1]
+    path = opts.data or run.val_records_file()
+    if path is None:
+        raise InputError(f"{run.path}: training held no records out (data.val_fraction=0 and no data.val): pass "
+                         "--data FILE with held-out records")
+    loaded = load_examples(path, on_problem=lambda p: say(f"held-out data: {p}"))
+    if loaded.invalid:
+        say(f"held-out data: {loaded.invalid} invalid records in {path} not evaluated (listed above)")
+    return loaded, str(path)

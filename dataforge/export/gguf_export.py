@@ -140,7 +140,7 @@ def gguf_tensors(state, cfg: dict, arch: str):
 
 def write_gguf(model_dir: Path, out: Path, qtype: str = "f16", progress: bool = False) -> dict:
     """Merged HF model folder -> one GGUF file. Returns a summary (arch, qtype, tensor types, tokenizer)."""
-    from dataforge.evaluate.loading import require
+    from dataforge.run.loading import require
 
     gguf = require("gguf", "export")
     if qtype not in QTYPES:

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from dataforge.errors import UsageError
+from dataforge.run.end_of_turn import end_of_turn_id
 
 # tokenizer.json pre-tokenizer regexes -> llama.cpp's name for them (tokenizer.ggml.pre)
 _LLAMA3 = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"  # noqa: E501
@@ -95,18 +96,7 @@ def add_vocab(writer, tokenizer_dir: Path, n_vocab: int) -> dict:
     # merges, bos/eos/pad/unk ids, add_bos/add_eos and the chat template: the gguf package reads them from
     # tokenizer.json / tokenizer_config.json for us
     gguf.SpecialVocab(tokenizer_dir, load_merges=not spm, n_vocab=n_vocab).add_to_gguf(writer, quiet=True)
-    eot = end_of_turn_id(tokenizer_dir, vocab)
+    eot = end_of_turn_id(vocab)
     if eot is not None:
         writer.add_eot_token_id(eot)
     return {"model": "llama" if spm else "gpt2", "pre": pre, "tokens": len(tokens)}
-
-
-END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "[/INST]")
-
-
-def end_of_turn_id(tokenizer_dir: Path, vocab: dict[str, int]) -> int | None:
-    """The token that closes an assistant turn, when the model has one distinct from EOS (ChatML, Llama 3)."""
-    for text in END_OF_TURN[:4]:
-        if text in vocab:
-            return vocab[text]
-    return None

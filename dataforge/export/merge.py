@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 
 from dataforge.errors import UsageError
-from dataforge.evaluate.loading import load_base, load_tokenizer, load_tuned
-from dataforge.evaluate.run_dir import RunDir
+from dataforge.run.loading import load_base, load_tokenizer, load_tuned
+from dataforge.run.run_dir import RunDir
 
 DTYPES = ("float32", "bfloat16", "float16")
 
@@ -36,7 +36,7 @@ def default_dtype(run: RunDir) -> str:
 
 def merge_adapter(run: RunDir, out_dir: Path, *, adapter: Path | None = None, dtype: str | None = None) -> Path:
     """merge_and_unload into out_dir (model.safetensors + config + tokenizer + dataforge_merge.json)."""
-    adapter = adapter or run.adapter_dir()
+    adapter = adapter or run.final_adapter()
     if run.adapter_config().get("peft_type", "LORA") not in ("LORA", "IA3", "LOHA", "LOKR"):
         raise UsageError(f"{adapter}: peft_type {run.adapter_config().get('peft_type')} cannot be merged into the "
                          "base weights (prompt/prefix tuning): serve it with peft instead of --merge")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dataforge.errors import UsageError
-from dataforge.evaluate.run_dir import open_run
+from dataforge.run.run_dir import open_run
 
 
 def resolve_adapter(spec: str) -> tuple[str, Path, str | None]:
@@ -18,14 +18,14 @@ def resolve_adapter(spec: str) -> tuple[str, Path, str | None]:
     if not sep or not name or not path:
         raise UsageError(f"--adapter {spec}: expected NAME=RUN_DIR, e.g. --adapter hukuk=runs/hukuk-lora")
     run = open_run(path)
-    return name, run.adapter_dir(), run.base_model()
+    return name, run.final_adapter(), run.base_model()
 
 
 def generate_with_adapters(prompt: str, adapters: list[str], *, base: str | None = None, with_base: bool = False,
                            system: str | None = None, max_new_tokens: int = 128, device: str | None = None) -> dict:
     """{name: answer} for each adapter (and "base" with `with_base`), greedy, from one loaded base model."""
     from dataforge.evaluate.generation import generate
-    from dataforge.evaluate.loading import default_device, load_base, load_tokenizer, load_tuned
+    from dataforge.run.loading import default_device, load_base, load_tokenizer, load_tuned
 
     if not adapters:
         raise UsageError("no --adapter given: pass one or more NAME=RUN_DIR")

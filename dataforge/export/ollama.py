@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dataforge.errors import UsageError
-from dataforge.export.gguf_vocab import END_OF_TURN
+from dataforge.run.end_of_turn import GENERATION_STOPS
 
 S, U1, A1, U2 = "\x01SYSTEM\x01", "\x01USER1\x01", "\x01ASSISTANT1\x01", "\x01USER2\x01"
 
@@ -113,7 +113,7 @@ def stop_tokens(tok, w: Wrappers | None) -> list[str]:
         stops += _MARKER.findall(w.assistant[1]) + _MARKER.findall(w.user[0])
     stops.append(tok.eos_token)
     specials = set(getattr(tok, "all_special_tokens", None) or []) | set(tok.get_added_vocab())
-    stops += [t for t in END_OF_TURN if t in specials]
+    stops += [t for t in GENERATION_STOPS if t in specials]
     return list(dict.fromkeys(s for s in stops if s))
 
 

@@ -22,8 +22,6 @@ CHATML = (
     "{%- if add_generation_prompt -%}{{ '<|im_start|>assistant\\n' }}{%- endif -%}"
 )
 BUILTIN = {"chatml": CHATML}
-# End-of-turn tokens of common template families, tried in order when the recipe names none.
-KNOWN_END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>", "<|endoftext|>", "</s>")
 
 
 def has_generation_markers(template: str) -> bool:
@@ -58,17 +56,3 @@ def choose_template(tokenizer, template: str | None, force: bool, assistant_only
         chosen, origin = patched, f"{origin}, with TRL's generation markers"
     tokenizer.chat_template = chosen
     return chosen, origin
-
-
-def end_of_turn_ids(tokenizer, name: str | None) -> list[int]:
-    """Token ids that may end an assistant turn; the label-mask check requires one of them to carry loss."""
-    vocab = tokenizer.get_vocab()
-    if name:
-        if name not in vocab:
-            raise UsageError(f"chat.end_of_turn: {name!r} is not a token of the tokenizer")
-        return [vocab[name]]
-    ids = [vocab[t] for t in KNOWN_END_OF_TURN if t in vocab and t in tokenizer.all_special_tokens
-           and t != tokenizer.pad_token]  # padding is never a stop token, even when it is called <|endoftext|>
-    if tokenizer.eos_token_id is not None:
-        ids.append(tokenizer.eos_token_id)
-    return sorted(set(ids))

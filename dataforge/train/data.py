@@ -1,59 +1,79 @@
-"""Training data for a recipe: files of any supported format -> conversations -> train/val split -> datasets."""
+"""Training data for a recipe: files of any supported format -> Records -> train/val split -> datasets.
+
+Records are the package's one internal record (records.Record); the chat template sees `chat(rec)`.
+"""
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
+from pathlib import Path
 
-from dataforge.errors import DataError, Problem
+import orjson
 
-
-@dataclass
-class Example:
-    """One conversation to train on, and where it was read (for error messages)."""
-
-    messages: list[dict]
-    source: str
-    line: int | None
-
-    @property
-    def where(self) -> str:
-        return f"{self.source}:{self.line}" if self.line is not None else self.source
+from dataforge.errors import DataError, MissingDependency, Problem
+from dataforge.io import AtomicWriter
+from dataforge.records import Record
 
 
-def load_examples(paths: list[str], fmt: str = "auto") -> list[Example]:
-    """Every record of every file as a chat; an invalid record stops the run (nothing is dropped silently)."""
+def chat(rec: Record) -> list[dict]:
+    """The record as the chat template renders it."""
+    return [{"role": m.role, "content": m.text()} for m in rec.messages]
+
+
+def where(rec: Record) -> str:
+    return f"{rec.source}:{rec.line}" if rec.line is not None else str(rec.source)
+
+
+def load_records(paths: list[str], fmt: str = "auto") -> list[Record]:
+    """Every record of every file; an invalid record stops the run (nothing is dropped silently)."""
     from dataforge.validate import iter_records
 
     problems: list[Problem] = []
-    out = []
+    out: list[Record] = []
     for path in paths:
-        for rec in iter_records(path, fmt, on_problem=problems.append):
-            messages = [{"role": m.role, "content": m.text()} for m in rec.messages]
-            out.append(Example(messages, path, rec.line))
+        out.extend(iter_records(path, fmt, on_problem=problems.append))
     if problems:
         raise DataError(f"{len(problems)} problem(s) in the training data: fix them or filter with "
                         "`dataforge validate --out`", problems)
     if not out:
-        raise DataError(f"no records in {', '.join(paths)}")
+        raise DataError(f"no records in {', '.join(paths)}: every line is blank")
     return out
 
 
-def split_examples(examples: list[Example], fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
-    """Hold out `fraction` of the records (at least one when fraction > 0) with a seeded shuffle."""
+def split_records(records: list[Record], fraction: float, seed: int) -> tuple[list[Record], list[Record]]:
+    """Hold out about `fraction` of the records with a seeded shuffle of near-duplicate clusters, dealt whole as
+    `dataforge split` deals them: a near copy of a training record never sits in val and flatters its loss."""
     if fraction <= 0:
-        return examples, []
-    order = list(range(len(examples)))
-    random.Random(seed).shuffle(order)
-    n_val = max(1, round(len(examples) * fraction))
-    if n_val >= len(examples):
-        raise DataError(f"data.val_fraction={fraction} leaves no training records out of {len(examples)}")
-    val = sorted(order[:n_val])
-    keep = set(val)
-    return [e for i, e in enumerate(examples) if i not in keep], [examples[i] for i in val]
+        return records, []
+    try:
+        from dataforge.quality.near_duplicates import cluster
+        from dataforge.quality.split import assign
+    except ImportError as exc:
+        raise MissingDependency(exc.name or "polars", "quality") from None
+    labels = cluster(["\n".join(m.text() for m in r.messages) for r in records]).cluster.tolist()
+    groups: dict[int, list[int]] = {}
+    for i, c in enumerate(labels):
+        groups.setdefault(c, []).append(i)
+    side = assign(list(groups.values()), len(records), fraction, 0.0, seed)
+    val = [r for i, r in enumerate(records) if side[i] == "val"]
+    if not val:
+        raise DataError(f"data.val_fraction={fraction} holds out no record of {len(records)} (the clusters of near "
+                        "duplicates are larger than the share): raise it, give data.val, or set it to 0")
+    train = [r for i, r in enumerate(records) if side[i] == "train"]
+    if not train:
+        raise DataError(f"data.val_fraction={fraction} leaves no training records out of {len(records)}")
+    return train, val
 
 
-def to_dataset(examples: list[Example]):
+def write_chat_jsonl(records: list[Record], path: Path) -> Path:
+    """The records as chat JSONL (what the model saw), e.g. the run's val.jsonl."""
+    writer = AtomicWriter(path)
+    for rec in records:
+        writer.write(orjson.dumps({"messages": chat(rec)}) + b"\n")
+    writer.commit()
+    return path
+
+
+def to_dataset(records: list[Record]):
     from datasets import Dataset
 
-    return Dataset.from_dict({"messages": [e.messages for e in examples]})
+    return Dataset.from_dict({"messages": [chat(r) for r in records]})

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dataforge.errors import DataError, Problem
-from dataforge.train.data import Example
+from dataforge.records import Record
+from dataforge.train.data import chat, where
 
 
 @dataclass
@@ -32,9 +33,9 @@ class MaskReport:
                 "trained_tokens": self.trained_tokens, "longest": self.longest}
 
 
-def tokenize(tokenizer, example: Example, assistant_only: bool) -> tuple[list[int], list[int]]:
+def tokenize(tokenizer, example: Record, assistant_only: bool) -> tuple[list[int], list[int]]:
     """Token ids and the loss mask (1 = the token carries loss), as TRL's SFTTrainer builds them."""
-    out = tokenizer.apply_chat_template(example.messages, tokenize=True, return_dict=True,
+    out = tokenizer.apply_chat_template(chat(example), tokenize=True, return_dict=True,
                                         return_assistant_tokens_mask=assistant_only)
     ids = list(out["input_ids"])
     mask = list(out["assistant_masks"]) if assistant_only else [1] * len(ids)
@@ -53,28 +54,28 @@ def spans(mask: list[int]) -> list[tuple[int, int]]:
     return out
 
 
-def check_example(ids: list[int], mask: list[int], example: Example, max_length: int, stop_ids: set[int],
+def check_example(ids: list[int], mask: list[int], example: Record, max_length: int, stop_ids: set[int],
                   assistant_only: bool) -> list[Problem]:
-    where = (example.source, example.line)
+    at = (str(example.source), example.line)
     if not any(mask):
-        return [Problem(*where, "messages", "no token carries loss: the chat template marks no assistant tokens "
+        return [Problem(*at, "messages", "no token carries loss: the chat template marks no assistant tokens "
                         "(is there an assistant message, and {% generation %} in the template?)")]
     problems = []
-    turns = [i for i, m in enumerate(example.messages) if m["role"] == "assistant"]
+    turns = [i for i, m in enumerate(example.messages) if m.role == "assistant"]
     for n, (start, end) in enumerate(spans(mask) if assistant_only else [(0, len(ids))]):
         if not stop_ids & set(ids[start:end]):
             turn = turns[n] if n < len(turns) else n
-            problems.append(Problem(*where, f"messages[{turn}]", "the end-of-turn/EOS token carries no loss, so "
+            problems.append(Problem(*at, f"messages[{turn}]", "the end-of-turn/EOS token carries no loss, so "
                                     "the model never learns to stop: put it inside {% generation %} in the chat "
                                     "template, or name the right one with chat.end_of_turn"))
     if len(ids) > max_length and not any(mask[:max_length]):
-        problems.append(Problem(*where, "messages", f"truncation at train.max_length={max_length} removes every "
+        problems.append(Problem(*at, "messages", f"truncation at train.max_length={max_length} removes every "
                                 f"assistant token (record is {len(ids)} tokens, the first trained token is at "
                                 f"{mask.index(1)}): raise train.max_length or shorten the record"))
     return problems
 
 
-def check_labels(examples: list[Example], tokenizer, max_length: int, stop_ids: list[int],
+def check_labels(examples: list[Record], tokenizer, max_length: int, stop_ids: list[int],
                  assistant_only: bool = True, limit: int | None = None) -> MaskReport:
     """Check `limit` records (all by default); raise DataError listing every failing record."""
     report = MaskReport()
@@ -92,7 +93,7 @@ def check_labels(examples: list[Example], tokenizer, max_length: int, stop_ids: 
     return report
 
 
-def render_labels(tokenizer, example: Example, max_length: int, assistant_only: bool = True) -> str:
+def render_labels(tokenizer, example: Record, max_length: int, assistant_only: bool = True) -> str:
     """The record as the model sees it; tokens that carry loss inside ⟦ ⟧, the truncation point as ✂."""
     ids, mask = tokenize(tokenizer, example, assistant_only)
     parts, run, state = [], [], None
@@ -108,7 +109,7 @@ def render_labels(tokenizer, example: Example, max_length: int, assistant_only: 
         run.append(tok)
         state = trained
     parts.append(_piece(tokenizer, run, state))
-    return f"{example.where}:\n" + "".join(parts)
+    return f"{where(example)}:\n" + "".join(parts)
 
 
 def _piece(tokenizer, ids: list[int], trained: bool | None) -> str:

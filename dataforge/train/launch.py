@@ -1,7 +1,8 @@
 """More than one GPU: re-run `dataforge train` under `accelerate launch` (DDP, or FSDP with a config file).
 
-The quality gate runs once, here, before the workers start; they get --skip-gate and the report's path, which
-goes into the manifest. Shipped accelerate configs: trainers/accelerate/ddp.yaml and fsdp_qlora.yaml.
+The quality gate runs once, here, before the workers start; they get --skip-gate plus the report's path and sha256
+in the environment, and accept the verdict only from this run's own unchanged report (train/recipe.py). Shipped
+accelerate configs: trainers/accelerate/ddp.yaml and fsdp_qlora.yaml.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import subprocess
 import sys
 
 from dataforge.errors import MissingDependency, UsageError
-from dataforge.train.config import Recipe
+from dataforge.run.config import Recipe
 from dataforge.train.recipes import trainers_dir
 
 LAUNCHED = "DATAFORGE_LAUNCHED"
@@ -32,15 +33,18 @@ def launch(recipe: Recipe, recipe_spec: str, overrides: list[str], num_processes
            skip_gate: bool, resume: bool, argv_extra: list[str]) -> int:
     if shutil.which("accelerate") is None and not _has_module("accelerate"):
         raise MissingDependency("accelerate", "train")
-    env = dict(os.environ, **{LAUNCHED: "1"})
-    if not skip_gate:
-        from dataforge.train.recipe import quality_gate, resolve_base_model
+    from dataforge.train.recipe import GATE_REPORT_ENV, GATE_SHA256_ENV, check_inputs, quality_gate, resolve_base_model
 
-        run_dir = recipe.run_dir
-        run_dir.mkdir(parents=True, exist_ok=True)
-        base = resolve_base_model(recipe, run_dir)
-        gate = quality_gate(recipe, run_dir, recipe.model.tokenizer or base)
-        env["DATAFORGE_GATE_REPORT"] = gate["report_json"]
+    run = check_inputs(recipe, resume)
+    env = dict(os.environ, **{LAUNCHED: "1"})
+    env.pop(GATE_REPORT_ENV, None)
+    env.pop(GATE_SHA256_ENV, None)
+    if not skip_gate:
+        run.path.mkdir(parents=True, exist_ok=True)
+        base = resolve_base_model(recipe, run)
+        tokenizer = recipe.model.tokenizer or (base.path if base.name else str(run.path / base.path))
+        gate = quality_gate(recipe, run, tokenizer)
+        env[GATE_REPORT_ENV], env[GATE_SHA256_ENV] = gate.report_json, gate.report_sha256
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(num_processes)]
     if config:
         cmd += ["--config_file", accelerate_config(config)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from dataforge.errors import UsageError
-from dataforge.train.config import Recipe
+from dataforge.run.config import Recipe
 
 
 def device_map():
@@ -19,13 +19,35 @@ def device_map():
     return {"": "cpu"}
 
 
-def load_tokenizer(path: str, trust_remote_code: bool):
-    from transformers import AutoTokenizer
+def module_names(path: str, trust_remote_code: bool = False) -> list[str]:
+    """Names of the model's linear layers, from its config alone: the model is built on the meta device, so no
+    weight is read or allocated."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
 
-    try:
-        return AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
-    except OSError as exc:
-        raise UsageError(f"model.tokenizer / model.name: cannot load a tokenizer from {path!r}: {exc}") from exc
+    config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config, trust_remote_code=trust_remote_code)
+    return [name for name, mod in model.named_modules() if isinstance(mod, torch.nn.Linear)]
+
+
+def check_target_modules(recipe: Recipe, path: str) -> None:
+    """Every lora/ia3 target names a linear layer of this model (PEFT matches by name suffix), checked before
+    any weight is loaded; UsageError with the model's own names otherwise."""
+    if recipe.method in ("qlora", "lora", "dora"):
+        key, targets = "lora.target_modules", recipe.lora.target_modules
+    elif recipe.method == "ia3":
+        key, targets = "ia3.target_modules", recipe.ia3.target_modules
+    else:
+        return
+    if targets in (["all-linear"], "all-linear"):
+        return
+    names = module_names(path, recipe.model.trust_remote_code)
+    missing = [t for t in targets if not any(n == t or n.endswith("." + t) for n in names)]
+    if missing:
+        known = sorted({n.rsplit(".", 1)[-1] for n in names} - {"lm_head"})
+        raise UsageError(f"{key}: {', '.join(missing)}: no such module in {path}; its linear layers are: "
+                         f"{', '.join(known)}")
 
 
 def bnb_config(recipe: Recipe):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dataforge.errors import UsageError
-from dataforge.train.config import PROMPT_METHODS, Recipe
+from dataforge.run.config import PROMPT_METHODS, Recipe
 
 GiB = 1024**3
 DTYPE_BYTES = {"float32": 4, "bfloat16": 2, "float16": 2}
@@ -137,8 +137,9 @@ def block_activation_bytes(recipe: Recipe, shape: Shape) -> float:
 def estimate(recipe: Recipe, cfg: dict) -> Plan:
     shape = Shape.from_config(cfg)
     t = recipe.train
-    plan = Plan(trainable=trainable_params(recipe, shape),
-                total_params=shape.block_linear_params() + shape.other_params())
+    trainable = trainable_params(recipe, shape)
+    # counted as PEFT counts them (what `train` reports): the base model's parameters plus the adapter's
+    plan = Plan(trainable=trainable, total_params=shape.block_linear_params() + shape.other_params() + trainable)
     nbytes, why = weight_bytes(recipe, shape)
     plan.add("weights", nbytes, why)
     # PEFT keeps adapters in fp32 (autocast_adapter_dtype) and their gradients too
@@ -182,13 +183,18 @@ def visible_gpu_bytes() -> int | None:
 def model_config(recipe: Recipe) -> dict:
     """config.json of model.name: a local directory or file, the tiny demo model, or a hub id (via the cache)."""
     name = recipe.model.name
-    if name is None:
-        from dataforge.train.tiny import TINY_LLAMA
+    if name is None:  # the tiny demo model train builds: its vocabulary is the BPE trained on data.train
+        from dataforge.train.tiny import TINY_LLAMA, texts_of, train_bpe
 
-        return {**TINY_LLAMA, "vocab_size": 1024}
+        return {**TINY_LLAMA, "vocab_size": train_bpe(texts_of(recipe.data.train)).get_vocab_size()}
+    from dataforge.run.loading import check_model_source
+
+    check_model_source(name, "model.name")
     path = Path(name)
     if path.is_dir():
         path = path / "config.json"
+        if not path.is_file():
+            raise UsageError(f"model.name: {name}: no config.json inside: plan needs the model's config")
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))
     try:

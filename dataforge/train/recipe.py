@@ -1,163 +1,261 @@
-"""The SFT recipe, top to bottom: config -> quality gate -> data -> tokenizer and chat template -> label-mask
-check -> model -> PEFT -> TRL SFTTrainer -> adapter, tokenizer and manifest.json in the run directory.
+"""The SFT recipe, top to bottom: config and inputs checked -> quality gate -> data and the val split -> tokenizer
+and chat template -> label-mask check -> model -> PEFT -> TRL SFTTrainer -> adapter, tokenizer and manifest.
 
-Run directory (docs/train.md): manifest.json, quality/, checkpoints/checkpoint-N/, adapter/, logs/, metrics.json,
-and base_model/ when the recipe names no model (the tiny demo model is built there).
+The run directory (its layout and typed manifest) belongs to dataforge.run; this module writes it only through
+RunDir and Manifest.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
-from collections.abc import Callable
+import signal
+from contextlib import contextmanager
 from pathlib import Path
 
 from dataforge.errors import DataError, MissingDependency, UsageError
-from dataforge.train.config import Recipe
-from dataforge.train.data import load_examples, split_examples, to_dataset
-from dataforge.train.manifest import data_files, new_manifest, write_manifest
+from dataforge.progress import Say, silent
+from dataforge.run.config import Recipe
+from dataforge.run.manifest import (
+    BaseModelRef,
+    ChatTemplateInfo,
+    DataInfo,
+    GateInfo,
+    LabelCheck,
+    file_ref,
+    new_manifest,
+    sha256,
+)
+from dataforge.run.run_dir import RunDir
+from dataforge.train.data import load_records, split_records, to_dataset, write_chat_jsonl
+
+# Set by launch.py for the workers it starts: the gate report it wrote in the run directory and that file's
+# sha256. A worker accepts the verdict only when the file is this run's own report, unchanged, and says passed.
+GATE_REPORT_ENV = "DATAFORGE_GATE_REPORT"
+GATE_SHA256_ENV = "DATAFORGE_GATE_SHA256"
 
 
-def _stderr(text: str) -> None:
-    print(text, file=sys.stderr)
+def check_inputs(recipe: Recipe, resume: bool) -> RunDir:
+    """Everything that can be checked in milliseconds, before a folder, a gate or a model is built."""
+    from dataforge.run.loading import check_model_source
+
+    if not recipe.data.train:
+        raise UsageError("data.train: empty: name at least one training file, e.g. data.train=data.jsonl")
+    for key, paths in (("data.train", recipe.data.train), ("data.val", recipe.data.val)):
+        for p in paths:
+            if not Path(p).is_file():
+                raise UsageError(f"{key}: {p}: no such file")
+            if not os.access(p, os.R_OK):
+                raise UsageError(f"{key}: {p}: not readable")
+    if recipe.model.name:
+        check_model_source(recipe.model.name, "model.name")
+    if recipe.model.tokenizer:
+        check_model_source(recipe.model.tokenizer, "model.tokenizer")
+    run = RunDir(recipe.run_dir)
+    if run.path.exists() and not run.path.is_dir():
+        raise UsageError(f"output_dir: {run.path} is a file, not a folder: pick another output_dir or name")
+    inputs = {Path(p).resolve() for p in recipe.data.train + recipe.data.val}
+    if any(i == run.path.resolve() or run.path.resolve() in i.parents for i in inputs):
+        raise UsageError(f"output_dir: {run.path} holds the training data: the run would write over its inputs; "
+                         "pick another output_dir")
+    has_checkpoints = any(run.checkpoints_dir.glob("checkpoint-*"))
+    if resume and not has_checkpoints:
+        raise UsageError(f"--resume: no checkpoint in {run.checkpoints_dir} to resume from")
+    if not resume and (has_checkpoints or run.adapter_dir.exists()):
+        raise UsageError(f"{run.path} already holds a run: pass --resume to continue it, or set output_dir=... "
+                         "(or name=...) for a new one")
+    return run
 
 
-def resolve_base_model(recipe: Recipe, run_dir: Path) -> str:
+def resolve_base_model(recipe: Recipe, run: RunDir) -> BaseModelRef:
     """model.name, or a tiny Llama built from the training data's text when the recipe names none."""
     if recipe.model.name:
-        return recipe.model.name
+        return BaseModelRef(name=recipe.model.name, path=recipe.model.name)
     from dataforge.train.tiny import build_tiny, texts_of
 
-    return str(build_tiny(run_dir / "base_model", texts_of(recipe.data.train), seed=recipe.seed))
+    build_tiny(run.base_model_dir, texts_of(recipe.data.train), seed=recipe.seed)
+    return BaseModelRef(name=None, path=run.base_model_dir.name)  # relative: the run folder can be moved
 
 
-def quality_gate(recipe: Recipe, run_dir: Path, tokenizer: str) -> dict:
-    """The `dataforge check` suite on the training data; a failure stops the run (exit 1)."""
+def quality_gate(recipe: Recipe, run: RunDir, tokenizer: str) -> GateInfo:
+    """The `dataforge check` suite on the training data; a failure stops the run (exit 1) naming the checks."""
     try:
         from dataforge.quality.gate import run_gate
     except ImportError as exc:
-        raise UsageError("the quality gate (dataforge.quality) is not available in this install: install it, or "
-                         "pass --skip-gate (recorded in the manifest)") from exc
+        raise MissingDependency(exc.name or "polars", "quality") from None
     result = run_gate(recipe.data.train + recipe.data.val, suite=recipe.gate.suite,
-                      report_dir=str(run_dir / "quality"), tokenizer=tokenizer,
+                      report_dir=str(run.quality_dir), tokenizer=tokenizer,
                       max_seq_len=recipe.train.max_length, lang=recipe.gate.lang)
     checks = result.summary.get("checks", [])
-    gate = {"skipped": False, "passed": result.passed, "report_json": result.report_json,
-            "report_html": result.report_html, "records": result.summary.get("records"),
-            "failed_checks": [c.get("name") for c in checks if not c.get("passed")]}
+    failed = [c.get("name") for c in checks if not c.get("passed")]
+    gate = GateInfo(skipped=False, passed=result.passed, report_json=result.report_json,
+                    report_sha256=sha256(result.report_json), report_html=result.report_html,
+                    records=result.summary.get("records"), failed_checks=failed)
     if not result.passed:
-        raise DataError(f"quality gate failed: see {result.report_html} (or {result.report_json}); fix the data "
-                        "with `dataforge clean`, or pass --skip-gate to train anyway")
+        raise DataError(f"quality gate failed: {', '.join(failed) or 'no valid records'}: see {result.report_html}; "
+                        "fix the data with `dataforge clean`, or pass --skip-gate to train anyway (recorded)")
     return gate
 
 
-def check_run_dir(run_dir: Path, resume: bool) -> None:
-    has_checkpoints = any((run_dir / "checkpoints").glob("checkpoint-*"))
-    if resume and not has_checkpoints:
-        raise UsageError(f"--resume: no checkpoint in {run_dir / 'checkpoints'} to resume from")
-    if not resume and (has_checkpoints or (run_dir / "adapter").exists()):
-        raise UsageError(f"{run_dir} already holds a run: pass --resume to continue it, or set output_dir=... "
-                         "(or name=...) for a new one")
+def launched_gate(run: RunDir) -> GateInfo | None:
+    """The verdict of the gate launch.py ran before starting this worker, checked: None when not launched."""
+    report, digest = os.environ.get(GATE_REPORT_ENV), os.environ.get(GATE_SHA256_ENV)
+    if not os.environ.get("DATAFORGE_LAUNCHED") or not report:
+        return None
+    path = Path(report)
+    own = run.quality_dir / "report.json"
+    if not path.is_file() or path.resolve() != own.resolve() or sha256(path) != digest:
+        raise UsageError(f"{GATE_REPORT_ENV}: {report} is not this run's unchanged gate report ({own}): "
+                         "run `dataforge train` without setting it")
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    if not summary.get("passed"):
+        raise DataError(f"quality gate failed: see {path}")
+    return GateInfo(skipped=False, passed=True, report_json=str(path), report_sha256=digest,
+                    records=summary.get("records"))
 
 
-def train(recipe: Recipe, recipe_path: Path, *, skip_gate: bool = False, resume: bool = False,
-          say: Callable[[str], None] = _stderr, callbacks: list | None = None, argv: list[str] | None = None,
-          quiet: bool = False) -> Path:
+@contextmanager
+def _stop_on_sigterm():
+    """SIGTERM (a scheduler, `kill`) unwinds like Ctrl-C, so the manifest says "interrupted", not "running"."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def train(recipe: Recipe, recipe_path: Path, *, skip_gate: bool = False, resume: bool = False, say: Say = silent,
+          callbacks: list | None = None, argv: list[str] | None = None, quiet: bool = False) -> Path:
     """Train one recipe into its run directory and return that directory."""
-    # 1. config: the run directory, and the base model (built locally for the tiny demo)
-    run_dir = recipe.run_dir
-    check_run_dir(run_dir, resume)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    for report in recipe.train.report_to:
-        if report == "mlflow":
-            try:
-                import mlflow  # noqa: F401
-            except ImportError as exc:
-                raise MissingDependency("mlflow", "mlflow") from exc
+    # 1. config and inputs, checked before anything is built
+    run = check_inputs(recipe, resume)
+    if "mlflow" in recipe.train.report_to:
+        try:
+            import mlflow  # noqa: F401
+        except ImportError:
+            raise MissingDependency("mlflow", "mlflow") from None
+    run.path.mkdir(parents=True, exist_ok=True)
+    previous = run.manifest if resume and run.manifest_path.exists() else None
     manifest = new_manifest(recipe, recipe_path, argv)
-    base = resolve_base_model(recipe, run_dir)
+    if previous is not None:
+        manifest.created = previous.created
+    run.attach(manifest)  # in memory only: a run is recorded on disk when training starts
+    with _stop_on_sigterm():
+        try:
+            return _train(recipe, run, manifest, skip_gate, resume, say, callbacks or [], quiet)
+        except BaseException as exc:
+            if run.manifest_path.exists():  # training had started: say how it ended
+                interrupted = isinstance(exc, KeyboardInterrupt)
+                manifest.status = "interrupted" if interrupted else "failed"
+                manifest.error = "interrupted" if interrupted else f"{type(exc).__name__}: {exc}"[:500]
+                run.write_manifest(manifest)
+            raise
+
+
+def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool, say: Say, callbacks: list,
+           quiet: bool) -> Path:
+    from dataforge.train.model import check_target_modules
+
+    manifest.base_model = resolve_base_model(recipe, run)
+    base = run.base_model()
     tokenizer_path = recipe.model.tokenizer or base
-    manifest["base_model"] = {"name": recipe.model.name, "path": base}
+    check_target_modules(recipe, base)
 
     # 2. quality gate on the training data
-    launched_gate = os.environ.get("DATAFORGE_GATE_REPORT")  # set by launch.py, which ran the gate before the workers
-    if skip_gate and launched_gate:
-        manifest["quality_gate"] = {"skipped": False, "passed": True, "report_json": launched_gate}
-    elif skip_gate:
-        manifest["quality_gate"] = {"skipped": True}
+    manifest.quality_gate = launched_gate(run)
+    if manifest.quality_gate is None and skip_gate:
+        manifest.quality_gate = GateInfo(skipped=True)
         say("quality gate: skipped (--skip-gate), recorded in the manifest")
-    else:
-        manifest["quality_gate"] = quality_gate(recipe, run_dir, tokenizer_path)
-        say(f"quality gate: passed ({manifest['quality_gate']['report_html']})")
+    elif manifest.quality_gate is None:
+        manifest.quality_gate = quality_gate(recipe, run, tokenizer_path)
+        say(f"quality gate: passed ({manifest.quality_gate.report_html})")
 
-    # 3. data, any supported format
-    examples = load_examples(recipe.data.train, recipe.data.format)
+    # 3. data, any supported format; the held-out records are kept in the run for evaluate
+    records = load_records(recipe.data.train, recipe.data.format)
     if recipe.data.val:
-        train_ex, val_ex = examples, load_examples(recipe.data.val, recipe.data.format)
+        train_recs, val_recs = records, load_records(recipe.data.val, recipe.data.format)
+        val_from = "data.val"
     else:
-        train_ex, val_ex = split_examples(examples, recipe.data.val_fraction, recipe.seed)
-    manifest["data"] = {"train": data_files(recipe.data.train), "val": data_files(recipe.data.val),
-                        "train_records": len(train_ex), "val_records": len(val_ex),
-                        "val_from": "data.val" if recipe.data.val else f"val_fraction={recipe.data.val_fraction}"}
-    say(f"data: {len(train_ex)} train records, {len(val_ex)} val records")
+        train_recs, val_recs = split_records(records, recipe.data.val_fraction, recipe.seed)
+        val_from = f"val_fraction={recipe.data.val_fraction} (near-duplicate clusters kept on one side)"
+    val_split = file_ref(write_chat_jsonl(val_recs, run.val_path)) if val_recs else None
+    manifest.data = DataInfo(train=[file_ref(p) for p in recipe.data.train],
+                             val=[file_ref(p) for p in recipe.data.val], val_split=val_split,
+                             train_records=len(train_recs), val_records=len(val_recs), val_from=val_from)
+    say(f"data: {len(train_recs)} train records, {len(val_recs)} val records ({val_from})")
 
     # 4. tokenizer and chat template
-    from dataforge.train.chat_template import choose_template, end_of_turn_ids
-    from dataforge.train.model import load_tokenizer
+    from dataforge.run.end_of_turn import end_of_turn_ids
+    from dataforge.run.loading import load_tokenizer
+    from dataforge.train.chat_template import choose_template
 
-    tokenizer = load_tokenizer(tokenizer_path, recipe.model.trust_remote_code)
+    tokenizer = load_tokenizer(tokenizer_path, recipe.model.trust_remote_code,
+                               key="model.tokenizer" if recipe.model.tokenizer else "model.name")
     template, origin = choose_template(tokenizer, recipe.chat.template, recipe.chat.force,
                                        recipe.train.assistant_only_loss)
     stop_ids = end_of_turn_ids(tokenizer, recipe.chat.end_of_turn)
-    manifest["chat_template"] = {"source": origin, "template": template,
-                                 "end_of_turn": [tokenizer.convert_ids_to_tokens(i) for i in stop_ids]}
+    manifest.chat_template = ChatTemplateInfo(source=origin, template=template,
+                                              end_of_turn=[tokenizer.convert_ids_to_tokens(i) for i in stop_ids])
 
     # 5. label-mask check, before any weights are loaded
     from dataforge.train.labels import check_labels, render_labels
 
-    for ex in train_ex[: recipe.train.show_labels]:
-        say(render_labels(tokenizer, ex, recipe.train.max_length, recipe.train.assistant_only_loss))
-    mask = check_labels(train_ex + val_ex, tokenizer, recipe.train.max_length, stop_ids,
+    for rec in train_recs[: recipe.train.show_labels]:
+        say(render_labels(tokenizer, rec, recipe.train.max_length, recipe.train.assistant_only_loss))
+    mask = check_labels(train_recs + val_recs, tokenizer, recipe.train.max_length, stop_ids,
                         recipe.train.assistant_only_loss, limit=recipe.train.mask_check_records)
-    manifest["label_check"] = mask.as_json()
+    manifest.label_check = LabelCheck(**mask.as_json())
     say(mask.summary(recipe.train.max_length))
-    write_manifest(run_dir, manifest)
 
     # 6-8. model, PEFT, trainer
     from dataforge.train.model import load_model, peft_config
     from dataforge.train.trainer import build_trainer
 
     model = load_model(recipe, base)
-    trainer = build_trainer(recipe, run_dir, model, tokenizer, peft_config(recipe, tokenizer_path),
-                            to_dataset(train_ex), to_dataset(val_ex) if val_ex else None, callbacks or [], quiet)
-    say(f"training: {recipe.method}, {trainable_summary(trainer.model)}")
-    try:
-        result = trainer.train(resume_from_checkpoint=True if resume else None)
-    except BaseException:
-        manifest["status"] = "interrupted"
-        write_manifest(run_dir, manifest)
-        raise
+    trainer = build_trainer(recipe, run, model, tokenizer, peft_config(recipe, tokenizer_path),
+                            to_dataset(train_recs), to_dataset(val_recs) if val_recs else None, callbacks, quiet)
+    manifest.trainable_params, manifest.total_params = count_params(trainer.model)
+    say(f"training: {recipe.method}, {manifest.trainable_params:,} trainable of {manifest.total_params:,} "
+        f"parameters ({100 * manifest.trainable_params / max(manifest.total_params, 1):.3f}%)")
+    run.write_manifest(manifest)
+    result = trainer.train(resume_from_checkpoint=True if resume else None)
 
     # 9. adapter, tokenizer, metrics, manifest
-    trainer.save_model(str(run_dir / "adapter"))
-    tokenizer.save_pretrained(str(run_dir / "adapter"))
-    metrics = {"train": result.metrics, "eval": trainer.evaluate() if val_ex else None,
-               "log_history": trainer.state.log_history}
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n", encoding="utf-8")
-    manifest.update(status="completed", global_step=trainer.state.global_step,
-                    best_checkpoint=trainer.state.best_model_checkpoint,
-                    train_loss=result.metrics.get("train_loss"),
-                    eval_loss=(metrics["eval"] or {}).get("eval_loss"),
-                    paths={"adapter": "adapter", "tokenizer": "adapter", "checkpoints": "checkpoints",
-                           "logs": "logs", "metrics": "metrics.json",
-                           "quality_report": manifest["quality_gate"].get("report_json")})
-    write_manifest(run_dir, manifest)
-    say(f"done: adapter in {run_dir / 'adapter'}, manifest {run_dir / 'manifest.json'}")
-    return run_dir
+    trainer.save_model(str(run.adapter_dir))
+    tokenizer.save_pretrained(str(run.adapter_dir))
+    history = trainer.state.log_history
+    metrics = {"train": result.metrics, "eval": trainer.evaluate() if val_recs else None, "log_history": history}
+    run.metrics_path.write_text(json.dumps(metrics, indent=2, default=str) + "\n", encoding="utf-8")
+    manifest.status = "completed"
+    manifest.global_step = trainer.state.global_step
+    manifest.best_checkpoint = trainer.state.best_model_checkpoint
+    manifest.train_loss = whole_run_train_loss(history, result.metrics.get("train_loss"))
+    manifest.eval_loss = (metrics["eval"] or {}).get("eval_loss")
+    run.write_manifest(manifest)
+    say(f"done: adapter in {run.adapter_dir}, manifest {run.manifest_path}")
+    return run.path
 
 
-def trainable_summary(model) -> str:
+def whole_run_train_loss(history: list[dict], fallback: float | None) -> float | None:
+    """The mean of every logged training loss, weighted by the steps each covers. The trainer's own train_loss
+    averages only the steps of this process, so after --resume it would describe the resumed part alone."""
+    points = sorted((int(e["step"]), float(e["loss"])) for e in history if "loss" in e and "step" in e)
+    if not points:
+        return fallback
+    total, prev = 0.0, 0
+    for step, loss in points:
+        total += loss * max(step - prev, 1)
+        prev = max(step, prev + 1)
+    return total / prev
+
+
+def count_params(model) -> tuple[int, int]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    total = sum(p.numel() for p in model.parameters())
-    return f"{trainable:,} trainable of {total:,} parameters ({100 * trainable / max(total, 1):.3f}%)"
+    return trainable, sum(p.numel() for p in model.parameters())

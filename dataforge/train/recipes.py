@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from dataforge.errors import Problem, UsageError
-from dataforge.train.config import Recipe
+from dataforge.run.config import Recipe
 
 SHIPPED = ("qlora", "lora", "dora", "prompt-tuning", "prefix-tuning", "p-tuning", "ia3", "tiny-cpu")
 

@@ -21,9 +21,9 @@ TINY_LLAMA = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, nu
 VOCAB_SIZE = 8192
 
 
-def build_tokenizer(texts: Iterable[str], out_dir: Path, vocab_size: int = VOCAB_SIZE):
+def train_bpe(texts: Iterable[str], vocab_size: int = VOCAB_SIZE):
+    """The byte-level BPE (tokenizers only: `plan` uses it to learn the tiny model's real vocabulary size)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -31,6 +31,13 @@ def build_tokenizer(texts: Iterable[str], out_dir: Path, vocab_size: int = VOCAB
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL, show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(texts, trainer=trainer)
+    return tok
+
+
+def build_tokenizer(texts: Iterable[str], out_dir: Path, vocab_size: int = VOCAB_SIZE):
+    from transformers import PreTrainedTokenizerFast
+
+    tok = train_bpe(texts, vocab_size)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
                                    bos_token=None, unk_token=None)
     fast.chat_template = CHATML

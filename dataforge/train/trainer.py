@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from dataforge.train.config import PROMPT_METHODS, Recipe
+from dataforge.run.config import PROMPT_METHODS, Recipe
+from dataforge.run.run_dir import RunDir
 
 
 def device_args(recipe: Recipe) -> dict[str, bool]:
@@ -18,15 +18,24 @@ def device_args(recipe: Recipe) -> dict[str, bool]:
     return {"bf16": choice == "bf16", "fp16": choice == "fp16", "use_cpu": not torch.cuda.is_available()}
 
 
-def sft_config(recipe: Recipe, run_dir: Path, has_eval: bool, quiet: bool):
+def checkpointing_args(on: bool) -> dict:
+    """transformers 5 renamed gradient_checkpointing to activation_checkpointing (the old name warns)."""
+    from trl import SFTConfig
+
+    name = "activation_checkpointing" if "activation_checkpointing" in SFTConfig.__dataclass_fields__ \
+        else "gradient_checkpointing"
+    return {name: on, f"{name}_kwargs": {"use_reentrant": False}}
+
+
+def sft_config(recipe: Recipe, run: RunDir, has_eval: bool, quiet: bool):
     from trl import SFTConfig
 
     t = recipe.train
     early_stop = has_eval and t.early_stopping_patience is not None
     # tensorboard writes under the run directory, not under checkpoints/runs/<date>
-    os.environ["TENSORBOARD_LOGGING_DIR"] = str(run_dir / "logs")
+    os.environ["TENSORBOARD_LOGGING_DIR"] = str(run.logs_dir)
     return SFTConfig(
-        output_dir=str(run_dir / "checkpoints"),
+        output_dir=str(run.checkpoints_dir),
         seed=recipe.seed,
         data_seed=recipe.seed,
         num_train_epochs=t.epochs,
@@ -42,8 +51,7 @@ def sft_config(recipe: Recipe, run_dir: Path, has_eval: bool, quiet: bool):
         max_grad_norm=t.max_grad_norm,
         optim=t.optim,
         # prompt-learning methods prepend virtual tokens outside the layers; checkpointing them gains nothing
-        gradient_checkpointing=t.gradient_checkpointing and recipe.method not in PROMPT_METHODS,
-        gradient_checkpointing_kwargs={"use_reentrant": False},
+        **checkpointing_args(t.gradient_checkpointing and recipe.method not in PROMPT_METHODS),
         packing=t.packing,
         assistant_only_loss=t.assistant_only_loss,
         eval_strategy="steps" if has_eval else "no",
@@ -65,13 +73,13 @@ def sft_config(recipe: Recipe, run_dir: Path, has_eval: bool, quiet: bool):
     )
 
 
-def build_trainer(recipe: Recipe, run_dir: Path, model, tokenizer, peft_config, train_ds, eval_ds, callbacks: list,
+def build_trainer(recipe: Recipe, run: RunDir, model, tokenizer, peft_config, train_ds, eval_ds, callbacks: list,
                   quiet: bool = False):
     from trl import SFTTrainer
 
-    from dataforge.evaluate.overfitting import OverfittingCallback, OverfittingConfig
+    from dataforge.run.overfitting import OverfittingCallback, OverfittingConfig
 
-    args = sft_config(recipe, run_dir, eval_ds is not None, quiet)
+    args = sft_config(recipe, run, eval_ds is not None, quiet)
     callbacks = list(callbacks)
     if args.load_best_model_at_end:
         # the same detector `dataforge evaluate` runs on the logs, so training and evaluation never disagree

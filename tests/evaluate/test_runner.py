@@ -6,7 +6,7 @@ import math
 import pytest
 
 from dataforge.cli import main
-from dataforge.evaluate.run_dir import open_run
+from dataforge.run.run_dir import open_run
 
 pytestmark = pytest.mark.slow  # trained tiny runs (session fixtures)
 
@@ -18,7 +18,7 @@ def test_evaluate_overfit_run_writes_reports(overfit_run, capsys):
     assert html_path == str(overfit_run / "eval" / "report.html")
     v = report["overfitting"]
     assert v["verdict"] == "overfitting" and v["onset_step"] < 30 and v["best_step"] < 30
-    assert report["best_checkpoint"] == str(overfit_run / f"checkpoint-{v['best_step']}")
+    assert report["best_checkpoint"] == str(overfit_run / "checkpoints" / f"checkpoint-{v['best_step']}")
     assert [g["step"] for g in v["gap"]] == list(range(3, 31, 3))
     html = (overfit_run / "eval" / "report.html").read_text()
     assert "data:image/png;base64,iVBOR" in html and "Overfitting" in html

@@ -6,7 +6,6 @@ Builders cache into a directory so that tests/evaluate and tests/export share on
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -95,55 +94,44 @@ def _pretrain(model, tok, *, steps: int, seed: int) -> None:
 
 
 def train_run(run_dir: Path, base: Path, train_rows: list[dict], val_rows: list[dict], *, steps: int, lr: float,
-              eval_every: int, seed: int = 0, callbacks: list | None = None) -> Path:
-    """Train LoRA with TRL SFTTrainer into run_dir with the run-directory contract (manifest, checkpoints, adapter)."""
+              eval_every: int, seed: int = 0, callbacks: list | None = None, max_length: int = 128) -> Path:
+    """Train LoRA into run_dir with `dataforge train` itself (the library call the CLI makes), so evaluate and
+    export tests read exactly what train writes. The gate is skipped (recorded): tests/quality tests it."""
     if (run_dir / "adapter" / "adapter_config.json").exists():
         return run_dir
-    from datasets import Dataset
-    from peft import LoraConfig
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from trl import SFTConfig, SFTTrainer
+    import yaml
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    data = {}
+    from dataforge.train.recipe import train
+    from dataforge.train.recipes import load_recipe
+
+    data_dir = run_dir.parent / f"{run_dir.name}-data"  # never inside the run: train refuses that
+    data_dir.mkdir(parents=True, exist_ok=True)
+    files = {}
     for split, rows in (("train", train_rows), ("val", val_rows)):
-        path = run_dir / f"{split}.jsonl"
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-        data[split] = path
-    tok = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForCausalLM.from_pretrained(base, dtype="float32")
-    args = SFTConfig(output_dir=str(run_dir), max_steps=steps, learning_rate=lr, per_device_train_batch_size=4,
-                     per_device_eval_batch_size=8, eval_strategy="steps", eval_steps=eval_every,
-                     save_strategy="steps", save_steps=eval_every, logging_steps=1, lr_scheduler_type="constant",
-                     warmup_steps=0, seed=seed, report_to=[], assistant_only_loss=True, max_length=128,
-                     use_cpu=True, disable_tqdm=True, save_only_model=True, dataloader_num_workers=0)
-    peft_config = LoraConfig(r=16, lora_alpha=64, lora_dropout=0.0, target_modules="all-linear",
-                             task_type="CAUSAL_LM")
-    trainer = SFTTrainer(model=model, args=args, processing_class=tok, peft_config=peft_config,
-                         train_dataset=Dataset.from_list(train_rows), eval_dataset=Dataset.from_list(val_rows),
-                         callbacks=callbacks)
-    trainer.train()
-    trainer.save_model(str(run_dir / "adapter"))
-    tok.save_pretrained(run_dir / "adapter")
-    write_manifest(run_dir, base, data, steps=steps, lr=lr, seed=seed)
+        files[split] = data_dir / f"{split}.jsonl"
+        files[split].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    recipe = {
+        "name": run_dir.name, "output_dir": str(run_dir), "method": "lora", "seed": seed,
+        "model": {"name": str(base), "dtype": "float32"},
+        "lora": {"r": 16, "alpha": 64, "dropout": 0.0,
+                 "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]},
+        "data": {"train": [str(files["train"])], "val": [str(files["val"])]},
+        "train": {"max_steps": steps, "learning_rate": lr, "batch_size": 4, "max_length": max_length,
+                  "lr_scheduler": "constant", "warmup_ratio": 0.0, "eval_steps": eval_every,
+                  "save_steps": eval_every, "logging_steps": 1, "precision": "fp32",
+                  "gradient_checkpointing": False, "report_to": ["none"], "save_total_limit": None,
+                  "early_stopping_patience": None, "optim": "adamw_torch"},
+    }
+    path = data_dir / "recipe.yaml"
+    path.write_text(yaml.safe_dump(recipe, allow_unicode=True), encoding="utf-8")
+    train(load_recipe(str(path))[0], path, skip_gate=True, callbacks=callbacks, quiet=True)
     return run_dir
 
 
-def write_manifest(run_dir: Path, base: Path, data: dict[str, Path], *, steps: int, lr: float, seed: int) -> None:
-    """The keys of the run-directory contract that the train helper writes."""
-    files = [{"role": k, "path": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for k, p in data.items()]
-    manifest = {
-        "recipe": "tiny-test",
-        "config": {"model": {"name": str(base)}, "method": "lora", "seed": seed,
-                   "data": {"train": str(data["train"]), "val": str(data["val"])},
-                   "train": {"max_steps": steps, "learning_rate": lr, "max_length": 128}},
-        "data": files, "quality_report": None, "gate": {"passed": True, "skipped": True},
-        "versions": {}, "git_commit": None, "seed": seed,
-    }
-    (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-
-
 OVERFIT_CLIP, OVERFIT_STEPS, OVERFIT_LR = 80, 30, 1e-2
+# long enough to be real chats; with max_length=384 no answer is cut off (the label check refuses records whose
+# assistant tokens are all truncated away: the tiny 400-token vocabulary makes 100 characters about 60 tokens)
+HEALTHY_CLIP, HEALTHY_MAX_LENGTH = 100, 384
 
 
 def overfit_run(root: Path) -> Path:
@@ -155,6 +143,6 @@ def overfit_run(root: Path) -> Path:
 
 def healthy_run(root: Path) -> Path:
     """Many records, modest learning rate, few steps: val loss follows train loss down."""
-    rows = chats()
+    rows = chats(clip=HEALTHY_CLIP)
     return train_run(root / "healthy", build_base(root / "base"), rows[:56], rows[60:68], steps=16, lr=3e-3,
-                     eval_every=4)
+                     eval_every=4, max_length=HEALTHY_MAX_LENGTH)

@@ -29,8 +29,8 @@ def test_permute_roundtrip_and_rope_equivalence():
 
 @pytest.fixture(scope="module")
 def merged(overfit_run, tmp_path_factory):
-    from dataforge.evaluate.run_dir import open_run
     from dataforge.export.merge import merge_adapter
+    from dataforge.run.run_dir import open_run
 
     return merge_adapter(open_run(overfit_run), tmp_path_factory.mktemp("merged") / "merged")
 

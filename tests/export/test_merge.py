@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from dataforge.evaluate.run_dir import open_run
 from dataforge.export.merge import merge_adapter
+from dataforge.run.run_dir import open_run
 
 pytestmark = pytest.mark.slow  # needs a trained tiny run (session fixture, ~15 s once)
 
@@ -25,7 +25,7 @@ def test_merged_logits_equal_peft_logits(overfit_run, tmp_path):
     ids = tok.apply_chat_template([{"role": "user", "content": "Kahve telvesi ne işe yarar?"}],
                                   add_generation_prompt=True, return_tensors="pt", return_dict=True)["input_ids"]
     base = AutoModelForCausalLM.from_pretrained(run.base_model(), dtype=torch.float32)
-    peft_model = PeftModel.from_pretrained(base, str(run.adapter_dir())).eval()
+    peft_model = PeftModel.from_pretrained(base, str(run.final_adapter())).eval()
     merged = AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32).eval()
     with torch.no_grad():
         want = peft_model(ids).logits
@@ -47,6 +47,7 @@ def test_qlora_run_merges_into_dequantised_bf16_base(overfit_run, tmp_path):
     shutil.copytree(overfit_run, run_dir)
     manifest = json.loads((run_dir / "manifest.json").read_text())
     manifest["config"]["method"] = "qlora"
+    manifest["config"]["quant"]["load_in_4bit"] = True
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
     run = open_run(run_dir)
     assert run.is_quantized()

@@ -34,7 +34,7 @@ def test_generate_with_two_adapters_matches_each_loaded_alone(overfit_run, healt
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from dataforge.evaluate.generation import generate
-    from dataforge.evaluate.run_dir import open_run
+    from dataforge.run.run_dir import open_run
 
     prompt = "Kahve telvesini bahçede kullanabilir miyim?"
     assert main(["generate", "--prompt", prompt, "--adapter", f"ezber={overfit_run}",
@@ -43,9 +43,9 @@ def test_generate_with_two_adapters_matches_each_loaded_alone(overfit_run, healt
     assert list(answers) == ["base", "ezber", "saglikli"]
     for name, run_dir in (("ezber", overfit_run), ("saglikli", healthy_run)):
         run = open_run(run_dir)
-        tok = AutoTokenizer.from_pretrained(run.adapter_dir())
+        tok = AutoTokenizer.from_pretrained(run.final_adapter())
         alone = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(run.base_model(), dtype=torch.float32),
-                                          str(run.adapter_dir())).eval()
+                                          str(run.final_adapter())).eval()
         assert answers[name] == generate(alone, tok, [[{"role": "user", "content": prompt}]], max_new_tokens=12)[0]
     assert answers["ezber"] != answers["saglikli"]
 
@@ -55,12 +55,13 @@ def test_runs_lists_each_run(overfit_run, healthy_run, capsys):
     assert main(["runs", str(root), "--json"]) == 0
     rows = {r["run"]: r for r in json.loads(capsys.readouterr().out)}
     over, healthy = rows[str(overfit_run)], rows[str(healthy_run)]
-    assert over["recipe"] == "tiny-test" and over["gate"] == "skipped" and len(over["data"]) == 12
+    assert over["recipe"] == "recipe.yaml" and over["gate"] == "skipped" and over["status"] == "completed"
+    assert len(over["data"]) == 12
     assert over["data"] != healthy["data"]  # different training files, different fingerprints
     assert over["verdict"].startswith("overfitting") and healthy["verdict"].startswith("ok")
-    assert over["best_val_loss"] == min(v for _, v in __import__("dataforge.evaluate.run_dir", fromlist=["x"])
+    assert over["best_val_loss"] == min(v for _, v in __import__("dataforge.run.run_dir", fromlist=["x"])
                                         .open_run(overfit_run).losses().eval)
     assert main(["runs", str(root)]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["run", "recipe", "data", "gate", "best_val_loss", "verdict", "exports"]
+    assert table[0].split() == ["run", "status", "recipe", "data", "gate", "best_val_loss", "verdict", "exports"]
     assert len(table) == 3

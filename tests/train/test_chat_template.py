@@ -5,7 +5,8 @@ import copy
 import pytest
 
 from dataforge.errors import UsageError
-from dataforge.train.chat_template import CHATML, choose_template, end_of_turn_ids
+from dataforge.run.end_of_turn import end_of_turn_ids
+from dataforge.train.chat_template import CHATML, choose_template
 
 PLAIN = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}")
 

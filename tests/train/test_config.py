@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from dataforge.errors import UsageError
-from dataforge.train.config import Recipe
+from dataforge.run.config import Recipe
 from dataforge.train.recipes import SHIPPED, describe, load_recipe, parse_overrides, trainers_dir
 
 

@@ -5,8 +5,9 @@ import copy
 import pytest
 
 from dataforge.errors import DataError
-from dataforge.train.chat_template import CHATML, end_of_turn_ids
-from dataforge.train.data import Example
+from dataforge.records import Record
+from dataforge.run.end_of_turn import end_of_turn_ids
+from dataforge.train.chat_template import CHATML
 from dataforge.train.labels import check_labels, render_labels, spans
 
 CHAT = [{"role": "user", "content": "Ankara'nın nüfusu kaç?"}, {"role": "assistant", "content": "Yaklaşık 5,8 milyon."},
@@ -14,7 +15,7 @@ CHAT = [{"role": "user", "content": "Ankara'nın nüfusu kaç?"}, {"role": "assi
 
 
 def ex(messages, line=1):
-    return Example(messages, "data.jsonl", line)
+    return Record.model_validate({"messages": messages, "source": "data.jsonl", "line": line})
 
 
 @pytest.fixture

@@ -83,3 +83,24 @@ def test_plan_imports_no_torch(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "trainable parameters: 39,976,960" in out.stdout
     assert f"{GiB}" not in out.stdout  # figures are printed in GiB, not raw bytes
+
+
+@pytest.mark.parametrize("name", ["qlora", "lora", "dora", "ia3", "prompt-tuning", "prefix-tuning", "p-tuning",
+                                  "tiny-cpu"])
+def test_plan_and_train_count_the_same_parameters(name, tiny_model):
+    """plan's arithmetic against PEFT's own count on the model train builds (what train reports)."""
+    import peft
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from dataforge.train.model import peft_config
+    from dataforge.train.plan import estimate, model_config
+    from dataforge.train.recipe import count_params
+    from dataforge.train.recipes import load_recipe
+
+    recipe, _ = load_recipe(name, [f"model.name={tiny_model}"])
+    plan = estimate(recipe, model_config(recipe))
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(tiny_model))
+    trainable, total = count_params(peft.get_peft_model(model, peft_config(recipe, str(tiny_model))))
+    assert (plan.trainable, plan.total_params) == (trainable, total)

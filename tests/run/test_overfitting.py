@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from dataforge.evaluate.overfitting import OverfittingConfig, detect_overfitting, generalisation_gap
-from dataforge.evaluate.run_dir import open_run
+from dataforge.run.overfitting import OverfittingConfig, detect_overfitting, generalisation_gap
+from dataforge.run.run_dir import open_run
 
 TRAIN_FALLING = [(s, 3.0 - 0.05 * s) for s in range(1, 31)]
 
@@ -75,13 +75,13 @@ def test_healthy_tiny_run_is_not_flagged(healthy_run):
 
 @pytest.mark.slow
 def test_callback_stops_training_at_onset_plus_patience(tmp_path, tiny_root):
-    from dataforge.evaluate.overfitting import OverfittingCallback
+    from dataforge.run.overfitting import OverfittingCallback
     from tests.evaluate import tiny
 
     rows = tiny.chats(clip=tiny.OVERFIT_CLIP)
     run = tiny.train_run(tmp_path / "run", tiny.build_base(tiny_root / "base"), rows[:4], rows[60:66],
                          steps=tiny.OVERFIT_STEPS, lr=tiny.OVERFIT_LR, eval_every=3, callbacks=[OverfittingCallback()])
-    saved = json.loads((run / "overfitting.json").read_text())
+    saved = json.loads(open_run(run).overfitting_path.read_text())
     offline = detect_overfitting(*_series(run))
     assert saved["verdict"] == offline.verdict == "overfitting"
     assert saved["onset_step"] == offline.onset_step and saved["best_step"] == offline.best_step

@@ -14,6 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 Method = Literal["qlora", "lora", "dora", "prompt-tuning", "prefix-tuning", "p-tuning", "ia3"]
 PROMPT_METHODS = ("prompt-tuning", "prefix-tuning", "p-tuning")
 LLAMA_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+# transformers' SchedulerType values (checked against transformers 5 by tests/run/test_config.py), so a typo is a
+# config error at once instead of a crash 20 s later when the trainer is built
+Scheduler = Literal["linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
+                    "inverse_sqrt", "reduce_lr_on_plateau", "cosine_with_min_lr", "cosine_warmup_with_min_lr",
+                    "warmup_stable_decay"]
+Logger = Literal["tensorboard", "mlflow", "none"]
 
 
 class _Strict(BaseModel):
@@ -88,13 +94,14 @@ class ChatSection(_Strict):
 
 
 class TrainSection(_Strict):
-    epochs: float = Field(1.0, gt=0, description="Passes over the training data (ignored when max_steps > 0).")
-    max_steps: int = Field(-1, description="Stop after this many optimizer steps; -1: use epochs.")
+    epochs: float = Field(1.0, gt=0, allow_inf_nan=False,
+                          description="Passes over the training data (ignored when max_steps > 0).")
+    max_steps: int = Field(-1, ge=-1, description="Stop after this many optimizer steps; -1: use epochs.")
     learning_rate: float = Field(2e-4, gt=0, description="Peak LR; 2e-4 is the QLoRA paper's for 7B adapters.")
     batch_size: int = Field(1, gt=0, description="Sequences per device per step.")
     grad_accum: int = Field(1, gt=0, description="Steps accumulated per optimizer update.")
     max_length: int = Field(1024, gt=0, description="Tokens per sequence; longer ones are truncated (counted).")
-    lr_scheduler: str = Field("cosine", description="transformers scheduler name (cosine, linear, constant...).")
+    lr_scheduler: Scheduler = Field("cosine", description="transformers scheduler name (cosine, linear, constant...).")
     warmup_ratio: float = Field(0.03, ge=0, lt=1, description="Share of steps spent warming up the LR (3%).")
     weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay; adapters rarely need it.")
     max_grad_norm: float = Field(0.3, gt=0, description="Gradient clipping; 0.3 follows the QLoRA paper.")
@@ -110,14 +117,15 @@ class TrainSection(_Strict):
     logging_steps: int = Field(10, gt=0, description="Log loss and LR every N steps.")
     eval_steps: int = Field(50, gt=0, description="Evaluate (and checkpoint) every N steps.")
     save_steps: int = Field(50, gt=0, description="Checkpoint every N steps (equal to eval_steps for early stop).")
-    save_total_limit: int | None = Field(3, description="Keep at most N checkpoints (the best is always kept).")
+    save_total_limit: int | None = Field(3, ge=1, description="Keep at most N checkpoints (the best is always kept); "
+                                         "null: keep all.")
     early_stopping_patience: int | None = Field(
         3, ge=1, description="Stop when val loss has stayed above its best for N evals in a row while train loss "
                              "falls (the overfitting detector of `dataforge evaluate`); the best checkpoint is "
                              "kept and loaded at the end. null: off.")
     overfitting_min_delta: float = Field(0.01, ge=0, description="A val loss rise (nats) above its best smaller "
                                          "than this is noise, not overfitting (0.01 nats is about 1% perplexity).")
-    report_to: list[str] = Field(default_factory=lambda: ["tensorboard"],
+    report_to: list[Logger] = Field(default_factory=lambda: ["tensorboard"],
                                  description="Loggers: tensorboard, mlflow (dataforge[mlflow]), none.")
     show_labels: int = Field(0, ge=0, description="Print the loss mask of this many records before training.")
     mask_check_records: int = Field(2000, gt=0, description="Records tokenised by the label-mask check.")
@@ -127,6 +135,13 @@ class TrainSection(_Strict):
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
+
+    @field_validator("max_steps")
+    @classmethod
+    def _no_zero_steps(cls, v: int) -> int:
+        if v == 0:  # transformers would train one step anyway
+            raise ValueError("0 steps trains nothing: give a positive number, or -1 to use train.epochs")
+        return v
 
 
 class GateSection(_Strict):
@@ -149,6 +164,15 @@ class Recipe(_Strict):
     chat: ChatSection = Field(default_factory=ChatSection, description="Chat template.")
     train: TrainSection = Field(default_factory=TrainSection, description="Trainer settings.")
     gate: GateSection = Field(default_factory=GateSection, description="Quality gate before training.")
+
+    @field_validator("name")
+    @classmethod
+    def _one_segment(cls, v: str) -> str:
+        # a run name is one folder under runs/: "../x" or "a/b" would put the run somewhere else
+        if not v or v in (".", "..") or "/" in v or "\\" in v or "\x00" in v:
+            raise ValueError("a run name is one folder name (no '/', '\\', '.' or '..'): use output_dir for "
+                             "another place")
+        return v
 
     @model_validator(mode="after")
     def _consistent(self) -> Recipe:
