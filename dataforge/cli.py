@@ -422,8 +422,24 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_expected_noise() -> None:
+    """Silence messages a user reads as failures although nothing is wrong; real warnings stay.
+
+    * bitsandbytes 0.50 on a CPU with AVX512-BF16 tries to fetch an optional kernel from the hub at import and logs
+      "Failed to load CPU gemm_4bit_forward ... No module named 'kernels'" even for plain LoRA; its own CPU code
+      runs instead, and the `kernels` package would need the network anyway.
+    * transformers 5 renamed gradient checkpointing; PEFT and TRL still call the old names, which warn on every run.
+    """
+    import logging
+    import warnings
+
+    logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=r".*is deprecated and will be removed in v6.*", category=FutureWarning)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    quiet_expected_noise()
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command if command in COMMANDS else None)
     args, extra = parser.parse_known_args(argv)

@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from dataforge import cli
 from tests.conftest import ROOT, SAMPLE
 
@@ -25,10 +27,12 @@ def test_internal_errors_are_one_line(run_cli, monkeypatch, tmp_path):
 
 
 def test_usage_errors_exit_2(run_cli):
-    try:
+    with pytest.raises(SystemExit) as exc:
         run_cli("validate", "--format", "yaml", "x")
-    except SystemExit as exc:
-        assert exc.code == 2
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:  # a stray argument that is no key=value override is still refused
+        run_cli("train", "tiny-cpu", "--skip-gate", "stray")
+    assert exc.value.code == 2
 
 
 def test_validate_and_convert_import_no_heavy_modules(tmp_path):
