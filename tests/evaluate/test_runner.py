@@ -68,3 +68,22 @@ def test_evaluate_errors_are_one_line(tmp_path, overfit_run, capsys):
     assert main(["evaluate", str(overfit_run), "--checkpoint", "7", "-q"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no checkpoint-7/" in err[0] and "3, 6, 9" in err[0]
+
+
+def test_invalid_held_out_records_are_counted_and_reported(overfit_run, tmp_path, capsys):
+    import shutil
+
+    from tests.evaluate import tiny
+
+    overfit_run = shutil.copytree(overfit_run, tmp_path / "run")  # the session's run stays as trained
+    rows = tiny.chats(clip=60)[66:69]
+    data = tmp_path / "held.jsonl"
+    bad = {"messages": [{"role": "user", "content": "iki kullanıcı"}, {"role": "user", "content": "arka arkaya"}]}
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [*rows, bad]))
+    assert main(["evaluate", str(overfit_run), "--data", str(data), "--max-samples", "1",
+                 "--max-new-tokens", "4"]) == 0
+    err = capsys.readouterr().err
+    assert f"held-out data: {data}:4: messages[1].role" in err
+    assert f"held-out data: 1 invalid records in {data} not evaluated" in err
+    report = json.loads((overfit_run / "eval" / "report.json").read_text())
+    assert report["perplexity"]["records"] == 3 and report["perplexity"]["invalid_records"] == 1

@@ -94,3 +94,34 @@ def test_sigterm_leaves_the_manifest_interrupted(tiny_model, tmp_path):
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "interrupted"
     assert main(["runs", str(run), "--json"]) == 0
+
+
+def test_a_gate_verdict_from_the_environment_is_not_taken_on_trust(tiny_model, tmp_path, monkeypatch, capsys):
+    """launch.py hands its workers the gate report's path and sha256; a user's environment cannot forge a pass."""
+    fake = tmp_path / "report.json"
+    fake.write_text(json.dumps({"records": 1, "passed": True}))
+    monkeypatch.setenv("DATAFORGE_LAUNCHED", "1")
+    monkeypatch.setenv("DATAFORGE_GATE_REPORT", str(fake))
+    monkeypatch.setenv("DATAFORGE_GATE_SHA256", "0" * 64)
+    rc = main(["train", "tiny-cpu", f"model.name={tiny_model}", f"data.train={CHAT}", "--skip-gate",
+               f"output_dir={tmp_path / 'run'}", "--quiet"])
+    assert rc == 2 and "is not this run's unchanged gate report" in capsys.readouterr().err
+
+
+def test_launched_gate_accepts_its_own_report(tiny_model, tmp_path, monkeypatch):
+    from dataforge.run.manifest import sha256
+    from dataforge.run.run_dir import RunDir
+    from dataforge.train.recipe import launched_gate
+
+    run = RunDir(tmp_path / "run")
+    run.quality_dir.mkdir(parents=True)
+    report = run.quality_dir / "report.json"
+    report.write_text(json.dumps({"records": 3, "passed": True}))
+    monkeypatch.setenv("DATAFORGE_LAUNCHED", "1")
+    monkeypatch.setenv("DATAFORGE_GATE_REPORT", str(report))
+    monkeypatch.setenv("DATAFORGE_GATE_SHA256", sha256(report))
+    gate = launched_gate(run)
+    assert gate.passed is True and gate.records == 3 and gate.report_sha256 == sha256(report)
+    report.write_text(json.dumps({"records": 3, "passed": True, "edited": 1}))  # changed after the gate ran
+    with pytest.raises(Exception, match="unchanged gate report"):
+        launched_gate(run)
