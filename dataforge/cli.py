@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 
 from dataforge import __version__
-from dataforge.errors import DataforgeError
+from dataforge.errors import DataforgeError, UsageError
 from dataforge.formats import NAMES as FORMAT_NAMES
 
 FORMAT_CHOICES = ("auto", *FORMAT_NAMES)
@@ -24,9 +24,17 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print(text, file=sys.stderr)
 
 
+def _guard(inputs: list[str], outputs: dict[str, str | None]) -> None:
+    """No output over an input or over another output (DESIGN: "no output over an input"), before any write."""
+    from dataforge.paths import check_outputs
+
+    check_outputs(inputs, outputs)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from dataforge.validate import print_problem, validate
 
+    _guard(args.paths, {"--out": args.out, "--rejects": args.rejects})
     summary = validate(args.paths, args.format, out=args.out, rejects=args.rejects,
                        allow_extra=args.allow_extra, workers=args.workers, quiet=args.quiet,
                        report=None if args.quiet else print_problem)
@@ -45,6 +53,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from dataforge.convert import convert
     from dataforge.validate import print_problem
 
+    _guard([args.path], {"-o": args.output})
     summary = convert(args.path, args.to, args.output, fmt=args.format, lossy=args.lossy,
                       history=not args.no_history, allow_extra=args.allow_extra,
                       report=None if args.quiet else print_problem)
@@ -64,6 +73,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
     from dataforge.augment.run import augment_file
     from dataforge.validate import print_problem, resolve_format
 
+    _guard([args.path], {"-o": args.output})
     names = set(AugmentConfig.model_fields)
     cfg = load_config({k: v for k, v in vars(args).items() if k in names and v is not None})
     fmt = resolve_format(args.path, args.format)  # an unreadable input fails before any model loads
@@ -104,6 +114,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
     from dataforge.clean import clean
     from dataforge.validate import print_problem
 
+    _guard([args.path], {"-o": args.output, "--drops": args.drops})
     s = clean(args.path, args.output, fmt=args.format, dedup=args.dedup, redact_pii=args.redact_pii,
               fix_mojibake_=args.fix_mojibake, lang=args.lang, drops=args.drops,
               report=None if args.quiet else print_problem)
@@ -117,9 +128,12 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 
 def cmd_split(args: argparse.Namespace) -> int:
-    from dataforge.quality.split import split
+    from dataforge.quality.split import SPLITS, split
     from dataforge.validate import print_problem
 
+    if os.path.exists(args.output) and not os.path.isdir(args.output):
+        raise UsageError(f"-o {args.output}: is a file; split writes a directory of train/val/test.jsonl")
+    _guard([args.path], {f"-o ({s})": os.path.join(args.output, f"{s}.jsonl") for s in SPLITS})
     s = split(args.path, args.output, val=args.val, test=args.test, seed=args.seed, fmt=args.format,
               report=None if args.quiet else print_problem)
     _say(args, f"{args.path}: {s.records} records: " + ", ".join(f"{k} {v}" for k, v in s.counts.items())

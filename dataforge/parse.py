@@ -36,6 +36,31 @@ def _is_union_tag(part: object) -> bool:
     return isinstance(part, str) and (part in _TYPE_TAGS or "[" in part)
 
 
+MAX_DEPTH = 64  # records nest 4-6 levels; Python's recursion limit (1000) and orjson's (1024) are near ~985
+
+
+def _too_deep(obj: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether `obj` nests deeper than `limit`, without recursion (a deep value must not crash the check)."""
+    stack = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
+
+
+def _show(value: Any) -> str:
+    """A short, safe rendering of a received value: repr() of a deeply nested one recurses and can crash."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        text = repr(value)
+        return text if len(text) <= 80 else text[:77] + "..."
+    return f"a {_type_name(value)}"
+
+
 def _model_problems(exc: ValidationError) -> list[tuple[str, str, str]]:
     """Turn pydantic errors into (field, kind, message), folding the branches of one union into one error."""
     out: dict[str, tuple[str, str, str]] = {}
@@ -55,7 +80,7 @@ def _model_problems(exc: ValidationError) -> list[tuple[str, str, str]]:
             msg = f"expected a string or a list of text parts, got {_type_name(err.get('input'))}"
             kind = "wrong_type"
         elif err["type"] == "literal_error":
-            msg = f"{err['msg'].replace('Input should be', 'must be')}, got {err.get('input')!r}"
+            msg = f"{err['msg'].replace('Input should be', 'must be')}, got {_show(err.get('input'))}"
         elif kind == "wrong_type":
             expected = err["type"].removesuffix("_type").replace("model", "object").replace("dict", "object")
             msg = f"expected {expected}, got {_type_name(err.get('input'))}"
@@ -70,6 +95,9 @@ def parse_record(obj: Any, fmt: str, *, allow_extra: bool = False) -> tuple[Reco
     """Validate one parsed JSON value as `fmt`: (Record, []) or (None, [(field, kind, message), ...])."""
     if not isinstance(obj, dict):
         return None, [("record", "not_object", f"expected a JSON object, got {_type_name(obj)}")]
+    if _too_deep(obj):
+        return None, [("record", "too_deep", f"nested more than {MAX_DEPTH} levels deep: no SFT record needs "
+                                             "that; flatten the deep value or remove it")]
     module = FORMATS[fmt]
     known = {f.alias or n for n, f in module.MODEL.model_fields.items()}
     extra = {k: obj[k] for k in obj if k not in known}

@@ -15,7 +15,7 @@ import orjson
 
 from dataforge.errors import Problem, UsageError
 from dataforge.formats.detection import SAMPLE, detect
-from dataforge.io import AtomicWriter, Item, ReadStats, file_kind, load_json, read_items
+from dataforge.io import UNPARSED, AtomicWriter, Item, ReadStats, file_kind, load_json, read_items
 from dataforge.progress import progress
 
 if TYPE_CHECKING:  # pydantic loads only when a line needs the exact path
@@ -191,6 +191,8 @@ def validate(paths: list[str], fmt: str = "auto", *, out: str | None = None, rej
                                                  allow_extra=allow_extra):
                 if problems:
                     outs.reject(path, item, problems)
+                elif outs.out and item.obj is UNPARSED:  # a CR-only JSONL line: the same line, LF-terminated
+                    outs.out.write(item.raw + b"\n")
                 elif outs.out:
                     outs.out.write(json_line(item.obj))  # array elements and parquet rows become JSONL lines
             fs.blank_lines = stats.blank_lines

@@ -1,0 +1,82 @@
+"""Inputs that used to lose records or crash: trailing lines after a JSON array, outputs over inputs, deep
+nesting, CR-only line ends, empty keys, empty files, preference and multimodal data, content parts."""
+
+import json
+import os
+
+import pytest
+
+from tests.conftest import chat, read_jsonl, write_lines
+
+GOOD = chat("Merhaba, nasılsın?", "İyiyim, teşekkür ederim.")
+
+
+def test_lines_after_a_json_array_are_rejected_not_ignored(run_cli, tmp_path):
+    path = tmp_path / "arr.jsonl"
+    path.write_text(json.dumps([GOOD, GOOD]) + "\n" + "".join(json.dumps(GOOD) + "\n" for _ in range(5)))
+    code, out, err = run_cli("validate", path, "--out", tmp_path / "ok.jsonl", "--rejects", tmp_path / "bad.jsonl",
+                             "--json")
+    summary = json.loads(out)
+    assert code == 1
+    assert (summary["records"], summary["valid"], summary["invalid"]) == (7, 2, 5)
+    assert [r["line"] for r in read_jsonl(tmp_path / "bad.jsonl")] == [2, 3, 4, 5, 6]
+    assert "arr.jsonl:2: line: after the end of the JSON array (line 1)" in err
+    code, _, err = run_cli("convert", path, "--to", "alpaca", "-o", tmp_path / "a.jsonl")
+    assert code == 1 and len(read_jsonl(tmp_path / "a.jsonl")) == 2 and "5 invalid" in err
+
+
+@pytest.mark.parametrize("args", [
+    ["validate", "{a}", "--out", "{a}"],
+    ["validate", "{a}", "--rejects", "{link}"],  # a hard link to the input is the input
+    ["validate", "{a}", "--out", "{d}/x.jsonl", "--rejects", "{d}/./x.jsonl"],
+    ["validate", "{a}", "--out", "{d}"],
+    ["convert", "{a}", "--to", "chat", "-o", "{a}"],
+    ["clean", "{a}", "-o", "{d}/c.jsonl", "--drops", "{a}"],
+    ["clean", "{a}", "-o", "{d}/c.jsonl", "--drops", "{d}/c.jsonl"],
+    ["split", "{d}/train.jsonl", "-o", "{d}"],
+    ["augment", "{a}", "-o", "{a}", "--method", "synonym"],
+])
+def test_no_output_over_an_input(run_cli, tmp_path, args):
+    a = write_lines(tmp_path / "a.jsonl", [GOOD, GOOD])
+    os.link(a, tmp_path / "link.jsonl")
+    write_lines(tmp_path / "train.jsonl", [GOOD])
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    argv = [x.format(a=a, link=tmp_path / "link.jsonl", d=tmp_path) for x in args]
+    code, _, err = run_cli(*argv)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "is the input file" in err or "is also given as" in err or "is a directory" in err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing written, no .tmp left
+
+
+def test_deep_nesting_is_one_rejected_line(run_cli, tmp_path):
+    deep = "[" * 985 + "]" * 985  # written as text: json.loads of it may itself recurse too deeply under pytest
+    bad = json.dumps(GOOD)[:-1] + ', "meta": {"fields": {"x": ' + deep + "}}}\n"
+    path = write_lines(tmp_path / "deep.jsonl", [GOOD, bad, GOOD])
+    code, out, err = run_cli("validate", path, "--out", tmp_path / "ok.jsonl", "--rejects", tmp_path / "bad.jsonl",
+                             "--json")
+    assert code == 1 and "internal error" not in err
+    assert "deep.jsonl:2: record: nested more than 64 levels deep" in err
+    assert len(read_jsonl(tmp_path / "ok.jsonl")) == 2 and len(read_jsonl(tmp_path / "bad.jsonl")) == 1
+    for args in (["convert", path, "--to", "alpaca", "-o", tmp_path / "c.jsonl"],
+                 ["clean", path, "-o", tmp_path / "k.jsonl"]):
+        code, _, err = run_cli(*args)
+        assert code in (0, 1) and "internal error" not in err and ":2: record: nested" in err
+
+
+def test_deep_role_value_is_not_printed_whole(run_cli, tmp_path):
+    bad = {"messages": [{"role": "bot" * 100, "content": "x"}, {"role": "assistant", "content": "y"}]}
+    path = write_lines(tmp_path / "r.jsonl", [bad])
+    code, _, err = run_cli("validate", path)
+    assert code == 1 and "got 'botbot" in err and len(err.splitlines()[0]) < 250
+
+
+def test_cr_only_line_ends_are_lines(run_cli, tmp_path):
+    path = tmp_path / "mac.jsonl"
+    path.write_bytes(b"".join(json.dumps(GOOD).encode() + b"\r" for _ in range(100)))
+    code, out, err = run_cli("validate", path, "--out", tmp_path / "ok.jsonl", "--json")
+    assert code == 0, err
+    assert json.loads(out)["records"] == 100
+    assert (tmp_path / "ok.jsonl").read_bytes() == b"".join(json.dumps(GOOD).encode() + b"\n" for _ in range(100))
+    code, _, _ = run_cli("convert", path, "--to", "sharegpt", "-o", tmp_path / "s.jsonl")
+    assert code == 0 and len(read_jsonl(tmp_path / "s.jsonl")) == 100
