@@ -80,3 +80,60 @@ def test_cr_only_line_ends_are_lines(run_cli, tmp_path):
     assert (tmp_path / "ok.jsonl").read_bytes() == b"".join(json.dumps(GOOD).encode() + b"\n" for _ in range(100))
     code, _, _ = run_cli("convert", path, "--to", "sharegpt", "-o", tmp_path / "s.jsonl")
     assert code == 0 and len(read_jsonl(tmp_path / "s.jsonl")) == 100
+
+
+def test_an_empty_key_is_named(run_cli, tmp_path):
+    path = write_lines(tmp_path / "k.jsonl", [{**GOOD, "": 1}])
+    code, _, err = run_cli("validate", path)
+    assert code == 1
+    assert 'k.jsonl:1: "": unknown field (an empty key): remove it' in err
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n"])
+def test_empty_file_is_no_records_exit_1(run_cli, tmp_path, content):
+    path = tmp_path / "empty.jsonl"
+    path.write_bytes(content)
+    code, out, err = run_cli("validate", path, "--json")  # format auto: nothing to detect is not an error
+    assert code == 1 and "empty.jsonl: no records" in err
+    assert json.loads(out)["records"] == 0 and json.loads(out)["blank_lines"] == content.count(b"\n")
+    code, _, err = run_cli("convert", path, "--to", "chat", "-o", tmp_path / "c.jsonl")
+    assert code == 1 and "no records" in err
+
+
+DATA = os.path.join(os.path.dirname(__file__), "formats", "data")
+
+
+@pytest.mark.parametrize("name, code_, field, words", [
+    ("dpo.jsonl", 2, None, "this is preference data"),  # no SFT keys at all: the whole file
+    ("dpo_conversational.jsonl", 2, None, "this is preference data"),
+    ("kto.json", 1, ":2: label", "this is KTO preference data"),  # array elements: the line each starts on
+    ("alpaca_images.json", 1, ":2: images", "this is multimodal data"),
+    ("chat_image_parts.jsonl", 1, ":1: messages[0].content[1].type", "'image_url' is not supported: this is multimodal"),
+])
+def test_preference_and_multimodal_data_is_refused_by_name(run_cli, tmp_path, name, code_, field, words):
+    path = os.path.join(DATA, name)
+    for args in (["validate", path, "--allow-extra"],
+                 ["convert", path, "--to", "chat", "-o", tmp_path / "c.jsonl", "--allow-extra"],
+                 ["clean", path, "-o", tmp_path / "k.jsonl"]):
+        code, _, err = run_cli(*args)
+        assert code == code_ or (args[0] == "clean" and code in (0, 1) and code_ == 1), (args, err)
+        assert words in err and (field is None or f"{field}: {words}" in err)
+        assert "last message" not in err and "--allow-extra" not in err
+    if code_ == 1 and name != "chat_image_parts.jsonl":
+        assert not read_jsonl(tmp_path / "c.jsonl")  # nothing trained as SFT by way of --allow-extra
+
+
+@pytest.mark.parametrize("content, field, words", [
+    ([{"type": "text", "text": "a"}, {"type": "foo", "text": "b"}], "messages[0].content[1].type",
+     "'foo' is not supported: only text parts"),
+    (["x"], "messages[0].content[0]", 'expected a text part {"type": "text", "text": "..."}, got string'),
+    ([{"type": "text"}], "messages[0].content[0].text", "missing: add it"),
+    (5, "messages[0].content", "expected a string or a list of text parts, got number"),
+])
+def test_content_part_errors_name_the_part(run_cli, tmp_path, content, field, words):
+    rec = {"messages": [{"role": "user", "content": content}, {"role": "assistant", "content": "y"}]}
+    path = write_lines(tmp_path / "p.jsonl", [rec])
+    code, _, err = run_cli("validate", path, "--format", "chat")
+    assert code == 1
+    assert f"p.jsonl:1: {field}: {words}" in err
+    assert "got list" not in err
