@@ -148,8 +148,7 @@ def parse_record(obj: Any, fmt: str, *, allow_extra: bool = False) -> tuple[Reco
         return None, problems + _model_problems(exc)
     rec = module.to_record(parsed)
     if extra and allow_extra:
-        rec.meta.fields["extra"] = extra
-        rec.meta.fields["extra_format"] = fmt  # extras go back to the top level only in their own format
+        rec.meta.fields["extra"] = {**rec.meta.fields.get("extra", {}), **extra}  # under meta in every output
     roles = tuple(m.role for m in rec.messages)
     problems += [(module.field(i, "role", parsed), kind, msg) for i, kind, msg in role_problems(roles)]
     for i, m in enumerate(rec.messages):

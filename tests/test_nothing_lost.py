@@ -137,3 +137,20 @@ def test_content_part_errors_name_the_part(run_cli, tmp_path, content, field, wo
     assert code == 1
     assert f"p.jsonl:1: {field}: {words}" in err
     assert "got list" not in err
+
+
+def test_allow_extra_is_one_behaviour(run_cli, tmp_path):
+    """Extras travel under meta in convert, clean and split, and every output validates without the flag."""
+    recs = [{**chat("soru bir", "yanıt bir"), "id": "r1", "score": 3}, {**chat("soru iki", "yanıt iki"), "id": "r2"}]
+    path = write_lines(tmp_path / "x.jsonl", recs)
+    assert run_cli("validate", path, "-q")[0] == 1
+    outs = {"convert": tmp_path / "c.jsonl", "clean": tmp_path / "k.jsonl"}
+    assert run_cli("convert", path, "--to", "chat", "-o", outs["convert"], "--allow-extra")[0] == 0
+    assert run_cli("clean", path, "-o", outs["clean"], "--allow-extra")[0] == 0
+    assert run_cli("split", path, "-o", tmp_path / "s", "--val", "0.5", "--allow-extra")[0] == 0
+    for out in (*outs.values(), tmp_path / "s" / "train.jsonl", tmp_path / "s" / "val.jsonl"):
+        for rec in read_jsonl(out):
+            assert set(rec) == {"messages", "meta"} and set(rec["meta"]["fields"]["extra"]) <= {"id", "score"}
+        assert run_cli("validate", out, "-q")[0] == 0, out
+    assert read_jsonl(outs["convert"])[0]["meta"] == {"fields": {"extra": {"id": "r1", "score": 3}}}
+    assert read_jsonl(outs["clean"])[0]["meta"] == {"fields": {"extra": {"id": "r1", "score": 3}}}
