@@ -55,17 +55,31 @@ def open_input(path: str) -> IO[bytes]:
 
 def file_kind(path: str) -> str:
     """"parquet" (by its magic bytes, whatever the file is called), "json-array" (one top-level array, as
-    LLaMA-Factory writes them) or "jsonl"."""
+    LLaMA-Factory writes them), "jsonl-cr" (JSON Lines with old Mac line ends: CR only) or "jsonl"."""
     with open_input(path) as f:
         head = f.read(4096)
-    if head[:4] == b"PAR1":
-        return "parquet"
-    first = head[len(BOM):] if head.startswith(BOM) else head
-    if first.lstrip()[:1] == b"[":
-        return "json-array"
-    # JSON never holds a raw CR inside a string, so CRs and no LF in the first 4 KiB mean old Mac line ends
-    # (CR only): read split on CR, or 100 records would be one long invalid line
-    return "jsonl-cr" if b"\r" in first.rstrip(b"\r") and b"\n" not in first else "jsonl"
+        if head[:4] == b"PAR1":
+            return "parquet"
+        first = head[len(BOM):] if head.startswith(BOM) else head
+        if first.lstrip()[:1] == b"[":
+            return "json-array"
+        # JSON never holds a raw CR inside a string, so a first line that ends in a CR without an LF means old
+        # Mac line ends: read split on CR, or 100 records would be one long invalid line. Look for the first
+        # line end a little further than 4 KiB (one long first line), but never read a whole file for it.
+        while not (b"\r" in head or b"\n" in head) and len(head) < BLOCK:
+            more = f.read(65536)
+            if not more:
+                break
+            head += more
+    return "jsonl-cr" if _line_end(head) == b"\r" else "jsonl"
+
+
+def _line_end(head: bytes) -> bytes:
+    """b"\r" when the first line end in `head` is a CR alone (old Mac files), else b"\n" (LF or CRLF)."""
+    cr = head.find(b"\r")
+    if cr < 0 or (0 <= head.find(b"\n") < cr):
+        return b"\n"
+    return b"\n" if head[cr + 1:cr + 2] in (b"\n", b"") else b"\r"
 
 
 def read_items(path: str, stats: ReadStats | None = None) -> Iterator[Item]:
@@ -232,18 +246,17 @@ class _ArrayReader:
         """Whatever follows the closing ']': each non-blank line an error item, so a JSONL file that happens to
         start with an array line loses nothing silently (it used to: every line after the ']' was ignored)."""
         end = self.line
-        if not self.peek():
-            return
-        pending = self.decoder.getstate()[0]  # bytes of a character cut at the block end
-        tail = _Chain(self.buf[self.pos:].encode() + pending, self.f)
+        head = self.buf[self.pos:].encode() + self.decoder.getstate()[0]  # + bytes of a character cut at the block end
+        sep = _line_end(head)
         msg = (f"after the end of the JSON array (line {end}): a file is one JSON array or JSON Lines, not both; "
                "put this record inside the array, or write every record on its own line")
         stats = ReadStats()
-        for item in _jsonl_items(tail, stats):
-            item.line += self.line - 1
+        for item in _jsonl_items(_Chain(head, self.f), stats, sep):  # the tail's line 1 is the rest of line `end`
+            item.line += end - 1
             item.error = item.error or msg
             yield item
-        self.stats.blank_lines += stats.blank_lines
+        rest_of_end_line_blank = head != b"" and not head.split(sep, 1)[0].strip()
+        self.stats.blank_lines += stats.blank_lines - rest_of_end_line_blank
 
 
 class _Chain:

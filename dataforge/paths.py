@@ -19,6 +19,17 @@ def _same(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
+def _existing_parent(path: str) -> str | None:
+    """The nearest ancestor of `path` that exists (the writer creates the missing ones)."""
+    parent = os.path.dirname(os.path.abspath(path))
+    while parent and not os.path.exists(parent):
+        up = os.path.dirname(parent)
+        if up == parent:
+            return None
+        parent = up
+    return parent or None
+
+
 def check_outputs(inputs: list[str], outputs: dict[str, str | None]) -> None:
     """Raise UsageError (exit 2) listing every problem when an output is an input, another output, or a
     directory. `outputs` maps the option name (e.g. "--out") to its path, None when not given."""
@@ -27,6 +38,10 @@ def check_outputs(inputs: list[str], outputs: dict[str, str | None]) -> None:
     for i, (opt, path) in enumerate(given):
         if os.path.isdir(path):
             problems.append(f"{opt} {path}: is a directory; give a file path, e.g. {os.path.join(path, 'out.jsonl')}")
+            continue
+        parent = _existing_parent(path)
+        if parent is not None and not os.path.isdir(parent):
+            problems.append(f"{opt} {path}: {parent} is a file, not a directory; choose another output path")
             continue
         for src in inputs:
             if _same(path, str(src)) or _same(f"{path}.tmp", str(src)):  # outputs are written to PATH.tmp first

@@ -154,3 +154,9 @@ def test_allow_extra_is_one_behaviour(run_cli, tmp_path):
         assert run_cli("validate", out, "-q")[0] == 0, out
     assert read_jsonl(outs["convert"])[0]["meta"] == {"fields": {"extra": {"id": "r1", "score": 3}}}
     assert read_jsonl(outs["clean"])[0]["meta"] == {"fields": {"extra": {"id": "r1", "score": 3}}}
+
+
+def test_an_output_under_a_file_is_refused(run_cli, tmp_path):
+    a = write_lines(tmp_path / "a.jsonl", [GOOD])
+    code, _, err = run_cli("validate", a, "--out", tmp_path / "a.jsonl" / "sub" / "o.jsonl")
+    assert code == 2 and "is a file, not a directory" in err and "internal error" not in err
