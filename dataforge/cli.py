@@ -152,7 +152,7 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write valid records here (JSONL, original lines)")
     p.add_argument("--rejects", help="write invalid records here (JSONL: file, line, errors, raw)")
     p.add_argument("--allow-extra", action="store_true",
-                   help="accept unknown top-level fields (--out keeps the original lines; convert puts them under meta)")
+                   help="accept unknown top-level fields (--out keeps the original lines)")
     p.add_argument("--workers", type=int, default=0, help="processes for large JSONL files (default: up to 2)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="print no per-record problems")

@@ -108,7 +108,8 @@ DATA = os.path.join(os.path.dirname(__file__), "formats", "data")
     ("dpo_conversational.jsonl", 2, None, "this is preference data"),
     ("kto.json", 1, ":2: label", "this is KTO preference data"),  # array elements: the line each starts on
     ("alpaca_images.json", 1, ":2: images", "this is multimodal data"),
-    ("chat_image_parts.jsonl", 1, ":1: messages[0].content[1].type", "'image_url' is not supported: this is multimodal"),
+    ("chat_image_parts.jsonl", 1, ":1: messages[0].content[1].type",
+     "'image_url' is not supported: this is multimodal"),
 ])
 def test_preference_and_multimodal_data_is_refused_by_name(run_cli, tmp_path, name, code_, field, words):
     path = os.path.join(DATA, name)
@@ -160,3 +161,13 @@ def test_an_output_under_a_file_is_refused(run_cli, tmp_path):
     a = write_lines(tmp_path / "a.jsonl", [GOOD])
     code, _, err = run_cli("validate", a, "--out", tmp_path / "a.jsonl" / "sub" / "o.jsonl")
     assert code == 2 and "is a file, not a directory" in err and "internal error" not in err
+
+
+def test_dpo_records_in_a_chat_file_get_no_sft_advice(run_cli, tmp_path):
+    dpo = {"messages": [{"role": "user", "content": "Başkent neresi?"}], "chosen": [{"role": "assistant",
+           "content": "Ankara."}], "rejected": [{"role": "assistant", "content": "İzmir."}]}
+    path = write_lines(tmp_path / "c.jsonl", [GOOD, dpo])
+    code, _, err = run_cli("validate", path)
+    assert code == 1
+    assert "c.jsonl:2: chosen: this is preference data: dataforge trains SFT" in err
+    assert "last message" not in err and "unknown field" not in err
