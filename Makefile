@@ -9,7 +9,7 @@ OUT    := out/demo
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install system demo test test-fast bench lint
+.PHONY: install system demo test test-fast fuzz bench lint
 
 install: $(VENV)/.installed system
 
@@ -61,6 +61,10 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -m "not slow"
+
+# the fuzz tests of tests/test_fuzz.py, 20 times longer and freshly random (`make test` runs a fixed few hundred)
+fuzz: install
+	DATAFORGE_FUZZ_SCALE=20 $(PY) -m pytest tests/test_fuzz.py -q --hypothesis-show-statistics
 
 bench: install
 	$(PY) bench/validate.py

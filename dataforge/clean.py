@@ -84,11 +84,11 @@ def _text(rec: Record) -> str:
 
 
 def clean(path: str, output: str, *, fmt: str = "auto", dedup: bool = False, redact_pii: bool = False,
-          fix_mojibake_: bool = False, lang: str | None = None, drops: str | None = None,
+          fix_mojibake_: bool = False, lang: str | None = None, drops: str | None = None, allow_extra: bool = False,
           report: Callable[[Problem], None] | None = None) -> CleanSummary:
     from dataforge.quality.load import load
 
-    loaded = load([path], fmt)
+    loaded = load([path], fmt, allow_extra=allow_extra)
     out_fmt = loaded.files[0].format
     summary = CleanSummary(records=loaded.total)
     drop_w = AtomicWriter(drops) if drops else None

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 
 from dataforge import __version__
-from dataforge.errors import DataforgeError
+from dataforge.errors import DataforgeError, UsageError
 from dataforge.formats import NAMES as FORMAT_NAMES
 
 FORMAT_CHOICES = ("auto", *FORMAT_NAMES)
@@ -29,9 +29,17 @@ def _sayer(args: argparse.Namespace, prefix: str = ""):
     return lambda text: _say(args, prefix + text)
 
 
+def _guard(inputs: list[str], outputs: dict[str, str | None]) -> None:
+    """No output over an input or over another output (DESIGN: "no output over an input"), before any write."""
+    from dataforge.paths import check_outputs
+
+    check_outputs(inputs, outputs)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from dataforge.validate import print_problem, validate
 
+    _guard(args.paths, {"--out": args.out, "--rejects": args.rejects})
     summary = validate(args.paths, args.format, out=args.out, rejects=args.rejects,
                        allow_extra=args.allow_extra, workers=args.workers, quiet=args.quiet,
                        report=None if args.quiet else print_problem)
@@ -50,6 +58,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from dataforge.convert import convert
     from dataforge.validate import print_problem
 
+    _guard([args.path], {"-o": args.output})
     summary = convert(args.path, args.to, args.output, fmt=args.format, lossy=args.lossy,
                       history=not args.no_history, allow_extra=args.allow_extra,
                       report=None if args.quiet else print_problem)
@@ -69,6 +78,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
     from dataforge.augment.run import augment_file
     from dataforge.validate import print_problem, resolve_format
 
+    _guard([args.path], {"-o": args.output})
     names = set(AugmentConfig.model_fields)
     cfg = load_config({k: v for k, v in vars(args).items() if k in names and v is not None})
     fmt = resolve_format(args.path, args.format)  # an unreadable input fails before any model loads
@@ -109,8 +119,9 @@ def cmd_clean(args: argparse.Namespace) -> int:
     from dataforge.clean import clean
     from dataforge.validate import print_problem
 
+    _guard([args.path], {"-o": args.output, "--drops": args.drops})
     s = clean(args.path, args.output, fmt=args.format, dedup=args.dedup, redact_pii=args.redact_pii,
-              fix_mojibake_=args.fix_mojibake, lang=args.lang, drops=args.drops,
+              fix_mojibake_=args.fix_mojibake, lang=args.lang, drops=args.drops, allow_extra=args.allow_extra,
               report=None if args.quiet else print_problem)
     dropped = ", ".join(f"{n} {k}" for k, n in sorted(s.dropped.items())) or "none"
     changed = ", ".join(f"{n} {k}" for k, n in sorted(s.changed.items())) or "none"
@@ -122,10 +133,14 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 
 def cmd_split(args: argparse.Namespace) -> int:
-    from dataforge.quality.split import split
+    from dataforge.quality.split import SPLITS, split
     from dataforge.validate import print_problem
 
+    if os.path.exists(args.output) and not os.path.isdir(args.output):
+        raise UsageError(f"-o {args.output}: is a file; split writes a directory of train/val/test.jsonl")
+    _guard([args.path], {f"-o ({s})": os.path.join(args.output, f"{s}.jsonl") for s in SPLITS})
     s = split(args.path, args.output, val=args.val, test=args.test, seed=args.seed, fmt=args.format,
+              allow_extra=args.allow_extra,
               report=None if args.quiet else print_problem)
     _say(args, f"{args.path}: {s.records} records: " + ", ".join(f"{k} {v}" for k, v in s.counts.items())
          + f", {s.invalid} invalid (not written); {s.clusters} near-duplicate clusters ({s.clustered_records} "
@@ -141,7 +156,8 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", default="auto", choices=FORMAT_CHOICES, help="default: detected per file")
     p.add_argument("--out", help="write valid records here (JSONL, original lines)")
     p.add_argument("--rejects", help="write invalid records here (JSONL: file, line, errors, raw)")
-    p.add_argument("--allow-extra", action="store_true", help="accept unknown top-level fields")
+    p.add_argument("--allow-extra", action="store_true",
+                   help="accept unknown top-level fields (--out keeps the original lines)")
     p.add_argument("--workers", type=int, default=0, help="processes for large JSONL files (default: up to 2)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="print no per-record problems")
@@ -375,6 +391,7 @@ def _add_clean(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fix-mojibake", action="store_true", help="repair UTF-8/cp1252 and cp1254/latin-1 mojibake")
     p.add_argument("--lang", help="drop records in other languages (e.g. tr; asciified Turkish is kept)")
     p.add_argument("--drops", metavar="FILE", help="JSONL of dropped records with reason and detail")
+    p.add_argument("--allow-extra", action="store_true", help="keep unknown top-level fields under meta")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true")
 
@@ -386,6 +403,7 @@ def _add_split(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val", type=float, default=0.1, help="share of records for validation (default 0.1)")
     p.add_argument("--test", type=float, default=0.0, help="share of records for test (default 0)")
     p.add_argument("--seed", type=int, default=0, help="seed of the cluster shuffle (default 0)")
+    p.add_argument("--allow-extra", action="store_true", help="keep unknown top-level fields under meta")
     p.add_argument("--format", default="auto", choices=FORMAT_CHOICES, help="input format; default: detected")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true")

@@ -55,17 +55,35 @@ def open_input(path: str) -> IO[bytes]:
 
 def file_kind(path: str) -> str:
     """"parquet" (by its magic bytes, whatever the file is called), "json-array" (one top-level array, as
-    LLaMA-Factory writes them) or "jsonl"."""
+    LLaMA-Factory writes them), "jsonl-cr" (JSON Lines with old Mac line ends: CR only) or "jsonl"."""
     with open_input(path) as f:
         head = f.read(4096)
-    if head[:4] == b"PAR1":
-        return "parquet"
-    first = head[len(BOM):] if head.startswith(BOM) else head
-    return "json-array" if first.lstrip()[:1] == b"[" else "jsonl"
+        if head[:4] == b"PAR1":
+            return "parquet"
+        first = head[len(BOM):] if head.startswith(BOM) else head
+        if first.lstrip()[:1] == b"[":
+            return "json-array"
+        # JSON never holds a raw CR inside a string, so a first line that ends in a CR without an LF means old
+        # Mac line ends: read split on CR, or 100 records would be one long invalid line. Look for the first
+        # line end a little further than 4 KiB (one long first line), but never read a whole file for it.
+        while not (b"\r" in head or b"\n" in head) and len(head) < BLOCK:
+            more = f.read(65536)
+            if not more:
+                break
+            head += more
+    return "jsonl-cr" if _line_end(head) == b"\r" else "jsonl"
+
+
+def _line_end(head: bytes) -> bytes:
+    """b"\r" when the first line end in `head` is a CR alone (old Mac files), else b"\n" (LF or CRLF)."""
+    cr = head.find(b"\r")
+    if cr < 0 or (0 <= head.find(b"\n") < cr):
+        return b"\n"
+    return b"\n" if head[cr + 1:cr + 2] in (b"\n", b"") else b"\r"
 
 
 def read_items(path: str, stats: ReadStats | None = None) -> Iterator[Item]:
-    """Items of a JSONL, JSON-array or parquet file."""
+    """Items of a JSONL (LF, CRLF or CR-only line ends), JSON-array or parquet file."""
     stats = stats if stats is not None else ReadStats()
     stats.kind = file_kind(path)
     if stats.kind == "parquet":
@@ -75,11 +93,11 @@ def read_items(path: str, stats: ReadStats | None = None) -> Iterator[Item]:
         if stats.kind == "json-array":
             yield from _array_items(f, path, stats)
         else:
-            yield from _jsonl_items(f, stats)
+            yield from _jsonl_items(f, stats, b"\r" if stats.kind == "jsonl-cr" else b"\n")
 
 
-def _jsonl_items(f: IO[bytes], stats: ReadStats) -> Iterator[Item]:
-    """Non-blank lines, BOM and CR stripped. Blank lines are counted, not yielded."""
+def _jsonl_items(f: IO[bytes], stats: ReadStats, sep: bytes = b"\n") -> Iterator[Item]:
+    """Non-blank lines, BOM and CR stripped. Blank lines are counted, not yielded. `sep` is the line end."""
     line_no = 0
     carry = b""
     first = True
@@ -92,7 +110,7 @@ def _jsonl_items(f: IO[bytes], stats: ReadStats) -> Iterator[Item]:
         if not block:
             break
         stats.bytes_read += len(block)
-        lines = (carry + block).split(b"\n")
+        lines = (carry + block).split(sep)
         carry = lines.pop()
         for raw in lines:
             line_no += 1
@@ -190,6 +208,8 @@ class _ArrayReader:
         while True:
             char = self.peek()
             if char == "]":
+                self.pos += 1
+                yield from self.after_end()
                 return
             if not first:
                 if char != ",":
@@ -206,6 +226,10 @@ class _ArrayReader:
                 except _NoConstants as exc:
                     yield Item(start, self.rest(), error=str(exc))
                     return
+                except RecursionError:  # Python's decoder recurses per nesting level
+                    yield Item(start, self.rest(), error="an element is nested too deeply to read (about 1000 "
+                                                         "levels; the rest of the array cannot be read)")
+                    return
                 except json.JSONDecodeError as exc:
                     too_big = len(self.buf) - self.pos > MAX_LINE_BYTES
                     if too_big or not self.fill():
@@ -216,6 +240,44 @@ class _ArrayReader:
             self.line += text.count("\n")
             self.pos = end
             yield Item(start, text.encode(), obj=obj)
+
+
+    def after_end(self) -> Iterator[Item]:
+        """Whatever follows the closing ']': each non-blank line an error item, so a JSONL file that happens to
+        start with an array line loses nothing silently (it used to: every line after the ']' was ignored)."""
+        end = self.line
+        head = self.buf[self.pos:].encode() + self.decoder.getstate()[0]  # + bytes of a character cut at the block end
+        sep = _line_end(head)
+        msg = (f"after the end of the JSON array (line {end}): a file is one JSON array or JSON Lines, not both; "
+               "put this record inside the array, or write every record on its own line")
+        stats = ReadStats()
+        for item in _jsonl_items(_Chain(head, self.f), stats, sep):  # the tail's line 1 is the rest of line `end`
+            item.line += end - 1
+            item.error = item.error or msg
+            yield item
+        rest_of_end_line_blank = head != b"" and not head.split(sep, 1)[0].strip()
+        self.stats.blank_lines += stats.blank_lines - rest_of_end_line_blank
+
+
+class _Chain:
+    """Some bytes already read, then the rest of a file, read like one file."""
+
+    def __init__(self, head: bytes, f: IO[bytes]):
+        self.head, self.f = head, f
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            out, self.head = (self.head, b"") if n < 0 else (self.head[:n], self.head[n:])
+            return out
+        return self.f.read(n)
+
+    def readline(self, n: int = -1) -> bytes:
+        if self.head:
+            cut = self.head.find(b"\n") + 1 or len(self.head)
+            cut = cut if n < 0 else min(cut, n)
+            out, self.head = self.head[:cut], self.head[cut:]
+            return out
+        return self.f.readline(n)
 
 
 def _parquet_items(path: str) -> Iterator[Item]:
@@ -288,6 +350,9 @@ def load_json(item: Item) -> tuple[Any, Problem | None]:
         except UnicodeDecodeError as uexc:
             return None, Problem("", item.line, "line", f"not UTF-8 (byte {uexc.start}: {uexc.reason}); "
                                  "re-save the file as UTF-8", "invalid_utf8")
+        if "recursion" in text.lower():
+            return None, Problem("", item.line, "record", "nested too deeply to read (over 1024 levels): no SFT "
+                                 "record needs that; flatten or remove the deep value", "too_deep")
         if "NaN" in text or "Infinity" in text or b"NaN" in item.raw or b"Infinity" in item.raw:
             hint = "NaN/Infinity are not JSON; write null or a number"
         elif item.raw.rstrip()[-1:] not in (b"}", b"]"):

@@ -15,12 +15,13 @@ import orjson
 
 from dataforge.errors import Problem, UsageError
 from dataforge.formats.detection import SAMPLE, detect
-from dataforge.io import AtomicWriter, Item, ReadStats, file_kind, load_json, read_items
+from dataforge.io import UNPARSED, AtomicWriter, Item, ReadStats, file_kind, load_json, read_items
 from dataforge.progress import progress
 
 if TYPE_CHECKING:  # pydantic loads only when a line needs the exact path
     from dataforge.records import Record
 
+NO_RECORDS = "none"  # the format of a file without a single non-blank line
 PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
 
 
@@ -61,13 +62,17 @@ def resolve_format(path: str, fmt: str) -> str:
     if fmt != "auto":
         return fmt
     sample: list[tuple[int, Any]] = []
+    seen = False
     for item in read_items(path):
+        seen = True
         if item.error is None:
             obj, problem = load_json(item)
             if problem is None:
                 sample.append((item.line, obj))
         if len(sample) >= SAMPLE:
             break
+    if not seen:  # empty or only blank lines: "no records" (exit 1), not an unknown format (exit 2)
+        return NO_RECORDS
     return detect(path, sample)
 
 
@@ -173,7 +178,7 @@ def validate(paths: list[str], fmt: str = "auto", *, out: str | None = None, rej
     """Validate files; write valid lines to `out` and rejects to `rejects`; call `report` for each problem."""
     workers = workers or min(2, os.cpu_count() or 1)
     formats = {p: resolve_format(p, fmt) for p in paths}  # every file readable and detected before any output
-    if out and len(set(formats.values())) > 1:
+    if out and len(set(formats.values()) - {NO_RECORDS}) > 1:
         mix = ", ".join(f"{p} is {f}" for p, f in formats.items())
         raise UsageError(f"--out would mix formats ({mix}): validate them separately or convert them first")
     outs = _Outputs(out, rejects, report)
@@ -183,6 +188,12 @@ def validate(paths: list[str], fmt: str = "auto", *, out: str | None = None, rej
         for path, file_fmt in formats.items():
             fs = FileSummary(path, file_fmt)
             summary.files.append(fs)
+            if file_fmt == NO_RECORDS:  # nothing to check: count its blank lines
+                stats = ReadStats()
+                for _ in read_items(path, stats):
+                    pass
+                fs.blank_lines = stats.blank_lines
+                continue
             if file_kind(path) == "jsonl":
                 _validate_jsonl(path, file_fmt, fs, outs, allow_extra, workers, quiet)
                 continue
@@ -191,6 +202,8 @@ def validate(paths: list[str], fmt: str = "auto", *, out: str | None = None, rej
                                                  allow_extra=allow_extra):
                 if problems:
                     outs.reject(path, item, problems)
+                elif outs.out and item.obj is UNPARSED:  # a CR-only JSONL line: the same line, LF-terminated
+                    outs.out.write(item.raw + b"\n")
                 elif outs.out:
                     outs.out.write(json_line(item.obj))  # array elements and parquet rows become JSONL lines
             fs.blank_lines = stats.blank_lines

@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dataforge"
 
 # floor of each top-level part of the package; modules on one floor may import each other (without cycles)
 FLOORS = [
-    {"__init__", "records", "text", "errors", "io", "progress"},
+    {"__init__", "records", "text", "errors", "io", "paths", "progress"},
     {"formats"},
     {"validate", "parse", "blocks", "schemas"},
     {"quality", "convert", "run"},

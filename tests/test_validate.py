@@ -45,7 +45,7 @@ def test_broken_sample_reports_each_line(run_cli, tmp_path):
     (chat("", "yanıt"), "messages[0].content", "empty_content"),
     ({"messages": [{"role": "system", "content": "s"}]}, "messages[0].role", "no_turns"),
     ({"messages": [{"role": "user", "content": ["x"]}, {"role": "assistant", "content": "y"}]},
-     "messages[0].content", "wrong_type"),
+     "messages[0].content[0]", "wrong_type"),  # the bad part is named by its index
     ({"messages": [{"role": "user", "content": "x", "name": "ali"}, {"role": "assistant", "content": "y"}]},
      "messages[0].name", "unknown_field"),
     ({"messages": []}, "messages[0].role", "no_turns"),

@@ -32,6 +32,11 @@ def detect(path: str, objects: list[tuple[int, Any]]) -> str:
         raise InputError(f"{path}: mixed formats ({where}): split the file, or pass --format to validate "
                          "everything as one format")
     if not seen:
+        from dataforge.formats.unsupported import whole_file
+
+        not_sft = whole_file([obj for _, obj in objects])
+        if not_sft:
+            raise InputError(f"{path}: {not_sft}")
         keys = " / ".join("+".join(k) for k in KEYS.values())
         raise InputError(f"{path}: unknown format: no record in the first {SAMPLE} has the keys of a known "
                          f"format ({keys}); pass --format or fix the records")

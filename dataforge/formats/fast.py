@@ -175,7 +175,7 @@ def verdicts(fmt: str, data: bytes, lines: list[bytes], utf8_checked: bool) -> l
                 if not utf8_checked:
                     line.decode()
                 ok[i] = sure(line)
-            except (msgspec.DecodeError, UnicodeDecodeError):
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # deep nesting: the slow path says so
                 continue
     if key is None:
         return ok
@@ -185,7 +185,10 @@ def verdicts(fmt: str, data: bytes, lines: list[bytes], utf8_checked: bool) -> l
     if hits:
         starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
         for i in {bisect_right(starts, at) - 1 for at in hits}:
-            ok[i] = ok[i] and all(_text_ok(t) for t in texts_of(lines[i]))
+            try:
+                ok[i] = ok[i] and all(_text_ok(t) for t in texts_of(lines[i]))
+            except (msgspec.DecodeError, RecursionError):
+                ok[i] = False
     return ok
 
 
@@ -198,7 +201,7 @@ def _all_shaped(fmt: str, lines: list[bytes]) -> list[bool] | None:
     decode, shapes, roles_ok = _SHAPED[fmt]
     try:
         records = list(map(decode, lines))  # a blank or bad line raises: the line-by-line loop then finds it
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     return [True] * len(lines) if all(map(roles_ok, set(shapes(records)))) else None
 

@@ -11,16 +11,7 @@ FORMATS: dict[str, ModuleType] = {m.NAME: m for m in (chat, alpaca, sharegpt, pr
 
 
 def to_dict(rec: Any, target: str) -> dict[str, Any]:
-    """Serialise a Record into `target` format. Extra fields kept by --allow-extra go back to the top level
-    when the record is written in the format it came from; elsewhere they stay under meta."""
-    out = FORMATS[target].from_record(rec)
-    meta = out.get("meta")
-    if meta and meta.get("fields", {}).get("extra_format") == target:
-        extra = meta["fields"].pop("extra", {})
-        del meta["fields"]["extra_format"]
-        if not meta["fields"]:
-            del meta["fields"]
-        if not meta:
-            del out["meta"]
-        out.update(extra)
-    return out
+    """Serialise a Record into `target` format. Extra fields kept by --allow-extra stay under `meta.fields.extra`
+    in every format, its own included: written back at the top level they would make the output fail
+    `validate` (without the flag) and train-time loaders that take only known keys."""
+    return FORMATS[target].from_record(rec)

@@ -34,8 +34,9 @@ class Loaded:
         return len(self.records) + len(self.rejected)
 
 
-def load(paths: list[str], fmt: str = "auto") -> Loaded:
-    """Every record of every file, valid or not. An unreadable file raises InputError (exit 2)."""
+def load(paths: list[str], fmt: str = "auto", *, allow_extra: bool = False) -> Loaded:
+    """Every record of every file, valid or not. An unreadable file raises InputError (exit 2). `allow_extra`
+    keeps unknown top-level fields under meta, as `validate --allow-extra` does."""
     out = Loaded()
     for path in paths:
         by_line: dict[int | None, Rejected] = {}
@@ -45,7 +46,8 @@ def load(paths: list[str], fmt: str = "auto") -> Loaded:
 
         summary = FileSummary(path)
         try:
-            out.records.extend(iter_records(path, fmt, on_problem=collect, summary=summary))
+            out.records.extend(iter_records(path, fmt, allow_extra=allow_extra, on_problem=collect,
+                                            summary=summary))
         except OSError as exc:
             raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
         out.rejected.extend(by_line.values())

@@ -65,13 +65,13 @@ def assign(groups: list[list[int]], n: int, val: float, test: float, seed: int) 
 
 
 def split(path: str, out_dir: str, *, val: float = 0.1, test: float = 0.0, seed: int = 0, fmt: str = "auto",
-          report: Callable[[Problem], None] | None = None) -> SplitSummary:
+          allow_extra: bool = False, report: Callable[[Problem], None] | None = None) -> SplitSummary:
     if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
         raise UsageError(f"--val {val} and --test {test} must be shares in [0, 1) that sum to less than 1")
     from dataforge.quality.load import load
     from dataforge.quality.near_duplicates import cluster
 
-    loaded = load([path], fmt)
+    loaded = load([path], fmt, allow_extra=allow_extra)
     out_fmt = loaded.files[0].format
     recs = loaded.records
     summary = SplitSummary(records=loaded.total, invalid=len(loaded.rejected))
