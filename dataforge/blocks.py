@@ -131,7 +131,7 @@ def _run(task: Task) -> BlockResult:
 
 def _judge(task: Task, res: BlockResult, out: list[bytes], item: Item, sure: bool) -> bool:
     """Unless the fast path is sure, the exact slow path; valid lines go to `out`, invalid ones to `rejected`."""
-    from dataforge.validate import judge
+    from dataforge.judge import judge
 
     if sure:
         ok = True

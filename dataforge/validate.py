@@ -16,6 +16,7 @@ import orjson
 from dataforge.errors import Problem, UsageError
 from dataforge.formats.detection import SAMPLE, detect
 from dataforge.io import UNPARSED, AtomicWriter, Item, ReadStats, file_kind, load_json, read_items
+from dataforge.judge import judge
 from dataforge.progress import progress
 
 if TYPE_CHECKING:  # pydantic loads only when a line needs the exact path
@@ -74,21 +75,6 @@ def resolve_format(path: str, fmt: str) -> str:
     if not seen:  # empty or only blank lines: "no records" (exit 1), not an unknown format (exit 2)
         return NO_RECORDS
     return detect(path, sample)
-
-
-def judge(path: str, fmt: str, item: Item, *, allow_extra: bool) -> tuple[Record | None, list[Problem]]:
-    """The exact slow path for one item: its Record, or every problem with field and fix."""
-    if item.error is not None:
-        return None, [Problem(path, item.line, "line", item.error, "unreadable")]
-    obj, problem = load_json(item)
-    if problem is not None:
-        return None, [Problem(path, item.line, problem.field, problem.message, problem.kind)]
-    from dataforge.parse import parse_record
-
-    rec, found = parse_record(obj, fmt, allow_extra=allow_extra)
-    if rec is not None:
-        rec.source, rec.line = path, item.line
-    return rec, [Problem(path, item.line, f, m, k) for f, k, m in found]
 
 
 def check_items(path: str, fmt: str, items: Iterator[Item], summary: FileSummary, *,

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "dataforge"
 FLOORS = [
     {"__init__", "records", "text", "errors", "io", "paths", "progress"},
     {"formats"},
-    {"validate", "parse", "blocks", "schemas"},
+    {"validate", "judge", "parse", "blocks", "schemas"},
     {"quality", "convert", "run"},
     {"clean", "augment", "train"},
     {"evaluate", "export"},
