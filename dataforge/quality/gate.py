@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dataforge.errors import Problem, UsageError
@@ -19,14 +19,20 @@ class GateResult:
     report_json: str  # path
     report_html: str  # path
     summary: dict[str, Any]  # the report.json content
+    # names of the gated checks that failed, plus "no_valid_records" when nothing could be checked: what
+    # `train` and the service name when they refuse data
+    failed_checks: list[str] = field(default_factory=list)
+
+
+REPORT_LANGS = ("tr", "en")
 
 
 def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tokenizer: str | None = None,
              max_seq_len: int | None = None, lang: str = "tr", backend: str = "default",
-             data_docs: bool = True, on_problem: Callable[[Problem], None] | None = None,
+             data_docs: bool = True, report_lang: str | None = None, on_problem: Callable[[Problem], None] | None = None,
              progress: Callable[[str], None] | None = None) -> GateResult:
     """Check `paths` against `suite` (a file, a shipped suite name, or None for turkish_sft) and write the
-    report into `report_dir`. Raises UsageError/InputError for bad options, suites or unreadable files."""
+    report into `report_dir`, in `report_lang` (tr or en; default Turkish for --lang tr). Raises UsageError/InputError for bad options, suites or unreadable files."""
     import time
 
     from dataforge.quality.features import build_features
@@ -41,6 +47,9 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
 
     if max_seq_len is not None and max_seq_len <= 0:
         raise UsageError(f"--max-seq-len must be a positive number of tokens, got {max_seq_len}")
+    report_lang = report_lang or ("tr" if lang == "tr" else "en")
+    if report_lang not in REPORT_LANGS:
+        raise UsageError(f"--report-lang {report_lang}: choose one of {', '.join(REPORT_LANGS)}")
     spath = suite_path(suite)
     spec = load_suite(spath)  # a bad suite fails before any slow work
     tok = None
@@ -70,7 +79,7 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
 
     options = {"lang": lang, "language_backend": backend, "tokenizer": tokenizer, "max_seq_len": max_seq_len}
     summary = build_report(loaded, df, outcomes, skipped, suite={"name": spec.name, "path": spath},
-                           options=options)
+                           options=options, report_lang=report_lang)
     if docs_dir and os.path.exists(os.path.join(docs_dir, "index.html")):
         summary["data_docs"] = "data_docs/index.html"
     json_path = os.path.join(report_dir, "report.json")
@@ -80,7 +89,8 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
     from dataforge.quality.plots import make_plots
 
     _write(html_path, render(summary, make_plots(df, max_seq_len)).encode())
-    return GateResult(passed=summary["passed"], report_json=json_path, report_html=html_path, summary=summary)
+    return GateResult(passed=summary["passed"], report_json=json_path, report_html=html_path, summary=summary,
+                      failed_checks=list(summary["failed_checks"]))
 
 
 def _import_gx_in_background() -> None:

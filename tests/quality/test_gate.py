@@ -20,9 +20,13 @@ def test_clean_sample_data_passes(tmp_path):
     assert report == res.summary
     assert report["records"] == 74 + 77 and report["passed"] is True
     names = [c["name"] for c in report["checks"]]
-    assert all(n in names for n in STABLE) and "truncation" not in names  # no tokenizer given
+    assert all(n in names for n in STABLE)
     for c in report["checks"]:
         assert set(c) >= {"name", "passed", "flagged", "examples"} and c["flagged"] == 0
+    # no tokenizer: the suite's truncation rule is shown as not run, never as a green pass
+    trunc = report["checks"][names.index("truncation")]
+    assert trunc["status"] == "not_run" and trunc["passed"] is None and "--tokenizer" in trunc["reason"]
+    assert res.failed_checks == [] and report["summary"]["not_run"] == ["truncation"]
     assert (tmp_path / "rep" / "report.html").stat().st_size > 10_000  # plots are embedded
     assert (tmp_path / "rep" / "data_docs" / "index.html").exists()
 
