@@ -106,8 +106,8 @@ def _summary(r: dict, t: dict) -> str:
     if "tokens" in s and s["tokens"]:
         tk = s["tokens"]
         over = f", > {tk['max_seq_len']}: {tk['over_max_seq_len']}" if "over_max_seq_len" in tk else ""
-        rows.append((t["tokens"], f"min {tk.get('min')} · median {tk.get('median')} · p95 {tk.get('p95')} · "
-                                  f"max {tk.get('max')}{over}"))
+        rows.append((t["tokens"], _e(f"min {tk.get('min')} · median {tk.get('median')} · p95 {tk.get('p95')} · "
+                                     f"max {tk.get('max')}{over}")))
     if s["not_run"]:
         rows.append((t["not_run_list"], _e(", ".join(s["not_run"]))))
     flagged = ", ".join(f"{k} {v}" for k, v in s["flagged"].items() if v)

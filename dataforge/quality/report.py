@@ -58,14 +58,14 @@ def _status(gated: bool, ran: bool, passed: bool) -> str:
 
 
 def _entry(df: pl.DataFrame, name: str, outs: list[ExpectationOutcome], problems: dict, ctx: dict) -> dict:
+    looked = _looked_at(df, name, outs)
     row_level = [o for o in outs if o.unexpected_count is not None]
     if row_level:
         rows = sorted({r for o in row_level for r in o.rows})
-    elif name in BY_NAME:
+    elif name in BY_NAME and looked:
         rows = flagged_rows(df, BY_NAME[name])
     else:
         rows = []
-    looked = _looked_at(df, name, outs)
     status = _status(bool(outs), looked > 0, all(o.success for o in outs))
     entry = {"name": name, "status": status, "passed": None if status == "not_run" else all(o.success for o in outs),
              "flagged": len(rows), "looked_at": looked, "gated": bool(outs),

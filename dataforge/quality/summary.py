@@ -13,16 +13,20 @@ from dataforge.quality.advice import CLEAN_FLAGS, clean_command
 
 # What `dataforge clean` drops with every option on (see clean.py): rejected records, empty turns, other
 # languages, exact and near duplicates. PII and mojibake are repaired in place; the other checks need an edit.
-_DROPPED_BY_CLEAN = {"invalid": pl.col("invalid"), "empty_turn": pl.col("empty_turns") > 0,
-                     "language": ~pl.col("lang_ok"), "exact_duplicate": pl.col("exact_dup"),
-                     "near_duplicate": pl.col("near_dup")}
+def _bool(col: str, null: bool = False) -> pl.Expr:
+    """A flag column; rejected records hold nulls (a column of nulls only when no record is valid)."""
+    return pl.col(col).cast(pl.Boolean).fill_null(null)
+
+
+_DROPPED_BY_CLEAN = {"invalid": _bool("invalid"), "empty_turn": pl.col("empty_turns") > 0,
+                     "language": ~_bool("lang_ok", True), "exact_duplicate": _bool("exact_dup"),
+                     "near_duplicate": _bool("near_dup")}
 
 
 def _clean_outcome(df: pl.DataFrame, checks: list[dict], ctx: dict) -> dict[str, Any]:
     dropped: dict[str, int] = {}
     gone = pl.lit(False)
     for reason, expr in _DROPPED_BY_CLEAN.items():  # in clean's order: a record counts for its first reason
-        expr = expr.fill_null(False)  # rejected records have null features: they count as invalid or empty
         dropped[reason] = int(df.select((expr & ~gone).sum()).item())
         gone = gone | expr
     kept = int(df.select((~gone).sum()).item())
@@ -75,13 +79,13 @@ def stats(df: pl.DataFrame) -> dict[str, Any]:
 def near_cluster_sizes(df: pl.DataFrame) -> pl.Series:
     """Per near-duplicate cluster with a near copy: its first record plus its near copies, i.e. what
     `near_duplicates` counted (exact copies belong to `exact_duplicates`). sum(size - 1) == flagged."""
-    near = df.filter(pl.col("near_dup").fill_null(False)).group_by("near_cluster").len()
+    near = df.filter(_bool("near_dup")).group_by("near_cluster").len()
     return (near["len"] + 1).alias("size")
 
 
 def exact_group_sizes(df: pl.DataFrame) -> pl.Series:
     """Per group of exact copies: the first record plus its copies. sum(size - 1) == exact_duplicates flagged."""
-    dups = df.filter(pl.col("exact_dup").fill_null(False)).group_by("exact_group").len()
+    dups = df.filter(_bool("exact_dup")).group_by("exact_group").len()
     return (dups["len"] + 1).alias("size")
 
 
