@@ -89,7 +89,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                       max_seq_len=args.max_seq_len, lang=args.lang, backend=args.lang_backend,
                       data_docs=not args.no_data_docs, report_lang=args.report_lang,
                       on_problem=None if args.quiet else print_problem,
-                      progress=None if args.quiet else (lambda msg: _say(args, f"check: {msg}")))
+                      progress=None if args.quiet else (lambda msg: _say(args, f"check: {msg}")),
+                      show_progress=not args.quiet)
     s = result.summary
     marks = {"pass": "pass", "fail": "FAIL", "info": "info", "not_run": "not run"}
     for c in s["checks"]:

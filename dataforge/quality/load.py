@@ -4,6 +4,7 @@ counts (nothing lost)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dataforge.errors import InputError, Problem
@@ -34,8 +35,9 @@ class Loaded:
         return len(self.records) + len(self.rejected)
 
 
-def load(paths: list[str], fmt: str = "auto") -> Loaded:
-    """Every record of every file, valid or not. An unreadable file raises InputError (exit 2)."""
+def load(paths: list[str], fmt: str = "auto", on_record: Callable[[int], None] | None = None) -> Loaded:
+    """Every record of every file, valid or not. An unreadable file raises InputError (exit 2). `on_record(1)`
+    is called per valid record read (progress)."""
     out = Loaded()
     for path in paths:
         by_line: dict[int | None, Rejected] = {}
@@ -45,7 +47,10 @@ def load(paths: list[str], fmt: str = "auto") -> Loaded:
 
         summary = FileSummary(path)
         try:
-            out.records.extend(iter_records(path, fmt, on_problem=collect, summary=summary))
+            for rec in iter_records(path, fmt, on_problem=collect, summary=summary):
+                out.records.append(rec)
+                if on_record:
+                    on_record(1)
         except OSError as exc:
             raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
         out.rejected.extend(by_line.values())

@@ -11,6 +11,7 @@ import polars as pl
 
 from dataforge.quality.advice import CLEAN_FLAGS, clean_command
 
+
 # What `dataforge clean` drops with every option on (see clean.py): rejected records, empty turns, other
 # languages, exact and near duplicates. PII and mojibake are repaired in place; the other checks need an edit.
 def _bool(col: str, null: bool = False) -> pl.Expr:
