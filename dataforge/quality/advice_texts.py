@@ -98,3 +98,21 @@ FIX = {
            "lines": "{file}: {lines}. satır", "more": " ve {k} satır daha",
            "not_run": "Çalıştırılmadı: {reason}."},
 }
+
+# The one-line description of each check (checks.py holds the English one), for Turkish reports.
+WHAT_TR = {
+    "invalid_records": "biçimin şemasına ya da kurallarına uymayan kayıtlar",
+    "exact_duplicates": "önceki bir kaydın birebir kopyası (NFC ve boşluk düzeltmesinden sonra)",
+    "near_duplicates": "önceki bir kayıtla aynı MinHash kümesinde (kelime 3-gramlarında Jaccard ≥ 0,7)",
+    "language": "beklenen dilde olmayan kayıtlar",
+    "pii_tckn": "sağlama basamağı tutan T.C. kimlik numaraları",
+    "pii_iban": "mod-97 kontrolünü geçen TR IBAN'lar",
+    "pii_phone": "telefon numaraları (phonenumbers, bölge TR)",
+    "pii_email": "e-posta adresleri",
+    "mojibake": "yanlış kod sayfasıyla çözülmüş metin (Ä± ÅŸ Ã¼, ý þ ð)",
+    "asciified": "ç ğ ı ö ş ü İ kullanılmadan yazılmış Türkçe",
+    "empty_or_whitespace": "boş ya da yalnız boşluktan oluşan mesajlar",
+    "length": "uzunluk sınırlarının dışında kalan kullanıcı ya da asistan metni",
+    "truncation": "--max-seq-len token sınırından uzun kayıtlar",
+    "repetition": "Gopher tarzı tekrar (tekrarlanan n-gramlar ya da satırlar, kısa metinde tek kelime döngüsü)",
+}

@@ -39,7 +39,7 @@ UI = {
            "show_rule": "expectation", "not_gated": "not gated by this suite", "none": "none",
            "more": "… and {k} more", "n_examples": "{k} example(s)", "copy": "copy of", "plots": "Plots",
            "docs": "Great Expectations Data Docs", "suite": "suite", "language": "language",
-           "of": "{k} of {n} ({p}%)"},
+           "of": "{k} of {n} ({p}%)", "file": "{fmt}: {n} records, {v} valid, {r} rejected"},
     "tr": {"title": "Kalite raporu", "pass": "geçti", "fail": "KALDI", "info": "bilgi", "not_run": "çalıştırılmadı",
            "passed": "Kalite kapısı: GEÇTİ", "failed": "Kalite kapısı: GEÇMEDİ",
            "decide": "Bu veride kapıyı belirleyen kontroller", "failed_by": "Kalan",
@@ -53,7 +53,8 @@ UI = {
            "examples": "örnekler (dosya:satır)", "show_rule": "beklenti", "not_gated": "bu kural seti denetlemiyor",
            "none": "yok", "more": "… ve {k} kayıt daha", "n_examples": "{k} örnek", "copy": "kopyası:",
            "plots": "Grafikler", "docs": "Great Expectations Data Docs", "suite": "kural seti",
-           "language": "dil", "of": "{n} kayıttan {k} (%{p})"},
+           "language": "dil", "of": "{n} kayıttan {k} (%{p})",
+           "file": "{fmt}: {n} kayıt, {v} geçerli, {r} reddedilen"},
 }
 
 
@@ -125,7 +126,10 @@ def _advice(r: dict, t: dict) -> str:
             continue
         lead = f"{_badge(c, t)} <b>{_e(c['name'])}</b>: "
         text = " ".join(_e(x) for x in (a["found"], a["why"]) if x)
-        items.append(f"<li>{lead}{text} <br><span>{_e(a['fix'])}</span></li>")
+        fix = _e(a["fix"])
+        for cmd in a["commands"]:  # commands set in code, to copy
+            fix = fix.replace(_e(cmd), f"<code>{_e(cmd)}</code>")
+        items.append(f"<li>{lead}{text} <br><span>{fix}</span></li>")
     body = f"<ul class='advice'>{''.join(items)}</ul>" if items else f"<p>{t['nothing']}</p>"
     return f"<h2>{t['todo']}</h2>{body}"
 
@@ -147,8 +151,9 @@ def render(report: dict[str, Any], plots: dict[str, str]) -> str:
         f"<td>{c['flagged']} / {c.get('looked_at', '')}</td><td>{_rule(c, t)}</td><td>{_examples(c, t)}</td></tr>"
         for c in report["checks"])
     imgs = "".join(f"<h3>{_e(title)}</h3><img alt='{_e(title)}' src='{uri}'>" for title, uri in plots.items())
-    files = "".join(f"<li><code>{_e(f['path'])}</code>: {f['format']}, {f['records']} / {f['valid']} / "
-                    f"{f['invalid']}</li>" for f in report["files"])
+    files = "".join(f"<li><code>{_e(f['path'])}</code>: "
+                    + _e(t["file"].format(fmt=f["format"], n=f["records"], v=f["valid"], r=f["invalid"])) + "</li>"
+                    for f in report["files"])
     docs = report.get("data_docs")
     docs_link = f"<p>{t['docs']}: <a href='{_e(docs)}'>{_e(docs)}</a></p>" if docs else ""
     return f"""<!doctype html>

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from dataforge.quality.advice import advise, rule_in_words
+from dataforge.quality.advice_texts import WHAT_TR
 from dataforge.quality.checks import BY_NAME, CHECKS, flagged_rows
 from dataforge.quality.gx_run import ExpectationOutcome
 from dataforge.quality.load import Loaded
@@ -39,6 +40,12 @@ def _examples(df: pl.DataFrame, rows: list[int], check: str, problems: dict) -> 
             ex["lang"], ex["confidence"] = r["lang"], r["lang_conf"]
         out.append(ex)
     return out
+
+
+def _what(name: str, lang: str) -> str:
+    if name not in BY_NAME:
+        return "kullanıcı beklentisi" if lang == "tr" else "user expectation"
+    return WHAT_TR.get(name, BY_NAME[name].what) if lang == "tr" else BY_NAME[name].what
 
 
 def _looked_at(df: pl.DataFrame, name: str, outs: list[ExpectationOutcome]) -> int:
@@ -69,8 +76,7 @@ def _entry(df: pl.DataFrame, name: str, outs: list[ExpectationOutcome], problems
     status = _status(bool(outs), looked > 0, all(o.success for o in outs))
     entry = {"name": name, "status": status, "passed": None if status == "not_run" else all(o.success for o in outs),
              "flagged": len(rows), "looked_at": looked, "gated": bool(outs),
-             "what": BY_NAME[name].what if name in BY_NAME else "user expectation",
-             "examples": _examples(df, rows, name, problems),
+             "what": _what(name, ctx["report_lang"]), "examples": _examples(df, rows, name, problems),
              "rule": rule_in_words(outs, ctx["report_lang"]),
              "expectations": [{"type": o.type, "kwargs": o.kwargs, "success": o.success,
                                "unexpected_count": o.unexpected_count, "element_count": o.element_count,
@@ -87,7 +93,7 @@ def _skipped_entry(check: str, exps: list[dict], ctx: dict) -> dict:
     """A check whose every expectation needs a feature this run lacks (truncation without a token limit)."""
     reason = ctx["truncation_reason"]
     entry = {"name": check, "status": "not_run", "passed": None, "flagged": 0, "looked_at": 0, "gated": True,
-             "what": BY_NAME[check].what if check in BY_NAME else "user expectation", "examples": [],
+             "what": _what(check, ctx["report_lang"]), "examples": [],
              "rule": None, "reason": reason,
              "expectations": [{"type": e["type"], "kwargs": e.get("kwargs", {}), "success": None} for e in exps]}
     entry["advice"] = advise(entry, [], ctx)

@@ -38,7 +38,9 @@ def _clean_outcome(df: pl.DataFrame, checks: list[dict], ctx: dict) -> dict[str,
     to_edit = {c["name"]: int(survivors.filter(pl.col("row").is_in(c["_rows"])).height) for c in checks
                if c["name"] not in CLEAN_FLAGS and c["name"] != "invalid_records" and c.get("_rows")}
     return {"records": kept, "share": round(kept / df.height, 4) if df.height else 0.0,
-            "dropped": {k: v for k, v in dropped.items() if v}, "commands": [clean_command(p, flags) for p in paths],
+            "dropped": {k: v for k, v in dropped.items() if v},
+            # a command only when clean would change something: no "fix" for clean data
+            "commands": [clean_command(p, flags) for p in paths] if flags or kept < df.height else [],
             "still_flagged": {k: v for k, v in to_edit.items() if v}}
 
 

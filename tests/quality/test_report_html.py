@@ -91,3 +91,29 @@ def test_screenshot_is_not_blank(tmp_path):
     assert img.std() > 0.05 and 0.005 < dark < 0.6
     assert ((img[..., 0] > 0.5) & (img[..., 1] < 0.3)).any()  # the "Gate FAILED" verdict is drawn in red
     assert np.unique(img.reshape(-1, 3), axis=0).shape[0] > 50  # plots, not a flat page
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; make install "
+                                             "does it): cannot screenshot report.html")
+def test_demo_report_shows_verdict_summary_and_advice_first(tmp_path):
+    """`make demo` step 3: the sample data passes; the page says so in green, then the summary and what to do
+    (here: truncation was not run, and why) before the checks table."""
+    from matplotlib.image import imread
+
+    from dataforge.quality.gate import run_gate
+    from tests.quality.helpers import SAMPLE
+
+    res = run_gate([str(SAMPLE / "chat_tr.jsonl"), str(SAMPLE / "instructions_tr.jsonl")],
+                   report_dir=str(tmp_path / "quality"))
+    html = open(res.report_html, encoding="utf-8").read()
+    order = [html.index(x) for x in ("Kalite kapısı: GEÇTİ", "Özet", "Ne yapmalı", "Kontroller", "Grafikler")]
+    assert order == sorted(order)
+    assert "151 kayıttan 151 (%100)" in html and "Çalıştırılmadı: token sayımı için --tokenizer" in html
+    shot = tmp_path / "shot.png"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    f"--screenshot={shot}", "--window-size=1200,900", f"file://{res.report_html}"],
+                   check=True, capture_output=True, timeout=120)
+    img = imread(str(shot))[..., :3]
+    top = img[:300]  # the verdict sits at the top, drawn in green
+    assert ((top[..., 1] > 0.85) & (top[..., 0] < 0.9) & (top[..., 2] < 0.9)).any()
