@@ -20,7 +20,8 @@ MAX_LINES = 10  # lines named per file; the rest are counted
 def clean_command(path: str, flags: list[str]) -> str:
     """`dataforge clean PATH -o PATH.clean.jsonl FLAGS`: clean writes JSONL next to the input."""
     p = Path(path)
-    out = str(p.with_name(p.name.split(".")[0] + ".clean.jsonl"))
+    stem = p.name[: -len(p.suffix)] if p.suffix in (".jsonl", ".json", ".parquet") else p.name
+    out = str(p.with_name(stem + ".clean.jsonl"))
     return " ".join(["dataforge", "clean", shlex.quote(path), "-o", shlex.quote(out), *flags]).strip()
 
 

@@ -117,3 +117,11 @@ def test_demo_report_shows_verdict_summary_and_advice_first(tmp_path):
     img = imread(str(shot))[..., :3]
     top = img[:300]  # the verdict sits at the top, drawn in green
     assert ((top[..., 1] > 0.85) & (top[..., 0] < 0.9) & (top[..., 2] < 0.9)).any()
+
+
+def test_clean_command_keeps_the_file_name_and_quotes_spaces():
+    from dataforge.quality.advice import clean_command
+
+    assert clean_command("data/v1.2.jsonl", ["--dedup"]) == (
+        "dataforge clean data/v1.2.jsonl -o data/v1.2.clean.jsonl --dedup")
+    assert clean_command("my data.parquet", []) == "dataforge clean 'my data.parquet' -o 'my data.clean.jsonl'"
