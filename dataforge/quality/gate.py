@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dataforge.errors import Problem, UsageError
@@ -19,28 +19,44 @@ class GateResult:
     report_json: str  # path
     report_html: str  # path
     summary: dict[str, Any]  # the report.json content
+    # names of the gated checks that failed, plus "no_valid_records" when nothing could be checked: what
+    # `train` and the service name when they refuse data
+    failed_checks: list[str] = field(default_factory=list)
+
+
+REPORT_LANGS = ("tr", "en")
 
 
 def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tokenizer: str | None = None,
              max_seq_len: int | None = None, lang: str = "tr", backend: str = "default",
-             data_docs: bool = True, on_problem: Callable[[Problem], None] | None = None,
-             progress: Callable[[str], None] | None = None) -> GateResult:
+             data_docs: bool = True, report_lang: str | None = None, allow_extra: bool = False,
+             on_problem: Callable[[Problem], None] | None = None,
+             progress: Callable[[str], None] | None = None, show_progress: bool = False) -> GateResult:
     """Check `paths` against `suite` (a file, a shipped suite name, or None for turkish_sft) and write the
-    report into `report_dir`. Raises UsageError/InputError for bad options, suites or unreadable files."""
-    import time
+    report into `report_dir`, in `report_lang` (tr or en; default Turkish for --lang tr). `show_progress`
+    draws a bar per stage on a terminal; `progress` gets one line per finished stage otherwise. Raises
+    UsageError/InputError for bad options, suites or unreadable files."""
+    from dataforge.quality.stages import Stages
 
+    report_lang = report_lang or ("tr" if lang == "tr" else "en")
+    if report_lang not in REPORT_LANGS:
+        raise UsageError(f"--report-lang {report_lang}: choose one of {', '.join(REPORT_LANGS)}")
+    if max_seq_len is not None and max_seq_len <= 0:
+        raise UsageError(f"--max-seq-len must be a positive number of tokens, got {max_seq_len}")
+    stages = Stages(show=show_progress, say=progress)
+    try:
+        return _run(paths, suite, report_dir, tokenizer, max_seq_len, lang, backend, data_docs, report_lang,
+                    on_problem, stages)
+    finally:
+        stages.close()
+
+
+def _run(paths, suite, report_dir, tokenizer, max_seq_len, lang, backend, data_docs, report_lang, on_problem,
+         stages) -> GateResult:
     from dataforge.quality.features import build_features
     from dataforge.quality.load import load
     from dataforge.quality.suite import check_columns, load_suite, suite_path
 
-    start = time.perf_counter()
-
-    def say(msg: str) -> None:
-        if progress:
-            progress(f"{msg} (at {time.perf_counter() - start:.1f} s)")
-
-    if max_seq_len is not None and max_seq_len <= 0:
-        raise UsageError(f"--max-seq-len must be a positive number of tokens, got {max_seq_len}")
     spath = suite_path(suite)
     spec = load_suite(spath)  # a bad suite fails before any slow work
     tok = None
@@ -50,37 +66,41 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
         tok = load_tokenizer(tokenizer)
         max_seq_len = max_seq_len or default_max_len(tok)
     _import_gx_in_background()
-    say("reading records")
-    loaded = load(paths)
+    with stages.stage("read", None) as advance:
+        loaded = load(paths, on_record=advance, allow_extra=allow_extra)
     if on_problem:
         for rej in loaded.rejected:
             for p in rej.problems:
                 on_problem(p)
-    say(f"computing features of {len(loaded.records)} records")
-    df = build_features(loaded, lang=lang, backend=backend, tokenizer=tok, max_seq_len=max_seq_len)
+    df = build_features(loaded, lang=lang, backend=backend, tokenizer=tok, max_seq_len=max_seq_len, stages=stages)
     run, skipped = check_columns(spec, df.columns)
     os.makedirs(report_dir, exist_ok=True)
-    say(f"running suite {spec.name} ({len(run)} expectations) through great-expectations")
     from dataforge.quality.gx_run import run_suite
 
     docs_dir = os.path.join(report_dir, "data_docs") if data_docs else None
-    outcomes = run_suite(df.drop("text"), run, spec.name, docs_dir, suite_path=spath)
-    say("writing the report")
-    from dataforge.quality.report import build_report
-
-    options = {"lang": lang, "language_backend": backend, "tokenizer": tokenizer, "max_seq_len": max_seq_len}
-    summary = build_report(loaded, df, outcomes, skipped, suite={"name": spec.name, "path": spath},
-                           options=options)
-    if docs_dir and os.path.exists(os.path.join(docs_dir, "index.html")):
-        summary["data_docs"] = "data_docs/index.html"
-    json_path = os.path.join(report_dir, "report.json")
-    html_path = os.path.join(report_dir, "report.html")
-    _write(json_path, json.dumps(summary, ensure_ascii=False, indent=2, default=str).encode() + b"\n")
+    with stages.stage(f"suite {spec.name}", len(run), "expectations") as advance:
+        outcomes = run_suite(df.drop("text"), run, spec.name, docs_dir, suite_path=spath)
+        advance(len(run))
     from dataforge.quality.html import render
     from dataforge.quality.plots import make_plots
+    from dataforge.quality.report import build_report
 
-    _write(html_path, render(summary, make_plots(df, max_seq_len)).encode())
-    return GateResult(passed=summary["passed"], report_json=json_path, report_html=html_path, summary=summary)
+    with stages.stage("report", 3, "files") as advance:
+        options = {"lang": lang, "language_backend": backend, "tokenizer": tokenizer, "max_seq_len": max_seq_len}
+        summary = build_report(loaded, df, outcomes, skipped, suite={"name": spec.name, "path": spath},
+                               options=options, report_lang=report_lang)
+        if docs_dir and os.path.exists(os.path.join(docs_dir, "index.html")):
+            summary["data_docs"] = "data_docs/index.html"
+        json_path = os.path.join(report_dir, "report.json")
+        html_path = os.path.join(report_dir, "report.html")
+        _write(json_path, json.dumps(summary, ensure_ascii=False, indent=2, default=str).encode() + b"\n")
+        advance(1)
+        plots = make_plots(df, max_seq_len)
+        advance(1)
+        _write(html_path, render(summary, plots).encode())
+        advance(1)
+    return GateResult(passed=summary["passed"], report_json=json_path, report_html=html_path, summary=summary,
+                      failed_checks=list(summary["failed_checks"]))
 
 
 def _import_gx_in_background() -> None:

@@ -18,7 +18,13 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from dataforge.errors import MissingDependency, UsageError
-from dataforge.text.asciified import MIN_LETTERS, MIN_LETTERS_WITH_MARKERS, TURKISH_LETTERS, marker_count
+from dataforge.text.asciified import (
+    MIN_LETTERS,
+    MIN_LETTERS_WITH_MARKERS,
+    TURKISH_LETTERS,
+    distinct_letter_count,
+    marker_count,
+)
 
 # Language models only need the start of a text, and fastText's cost grows with every character it reads. On
 # bench/langid's labelled set 120 characters are as accurate as 150 (0.997) and 25% faster; 100 lose a text.
@@ -138,6 +144,8 @@ def detect_languages(texts: list[str], backend: str = "default") -> list[tuple[s
         if not letters:
             append(("unknown", 0.0))
             continue
+        if letters >= MIN_LETTERS_WITH_MARKERS:  # distinct words only: a repeated word is no more evidence
+            letters = distinct_letter_count(text[: MAX_CHARS * 2])
         if letters < MIN_LETTERS_WITH_MARKERS:  # too short to be judged asciified
             best = top(_one_line(text, MAX_CHARS))
             append(_answer(best))

@@ -4,6 +4,7 @@ counts (nothing lost)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dataforge.errors import InputError, Problem
@@ -34,9 +35,11 @@ class Loaded:
         return len(self.records) + len(self.rejected)
 
 
-def load(paths: list[str], fmt: str = "auto", *, allow_extra: bool = False) -> Loaded:
-    """Every record of every file, valid or not. An unreadable file raises InputError (exit 2). `allow_extra`
-    keeps unknown top-level fields under meta, as `validate --allow-extra` does."""
+def load(paths: list[str], fmt: str = "auto", on_record: Callable[[int], None] | None = None, *,
+         allow_extra: bool = False) -> Loaded:
+    """Every record of every file, valid or not. An unreadable file raises InputError (exit 2). `on_record(1)`
+    is called per valid record read (progress). `allow_extra` keeps unknown top-level fields under meta, as
+    `validate --allow-extra` does."""
     out = Loaded()
     for path in paths:
         by_line: dict[int | None, Rejected] = {}
@@ -46,8 +49,10 @@ def load(paths: list[str], fmt: str = "auto", *, allow_extra: bool = False) -> L
 
         summary = FileSummary(path)
         try:
-            out.records.extend(iter_records(path, fmt, allow_extra=allow_extra, on_problem=collect,
-                                            summary=summary))
+            for rec in iter_records(path, fmt, allow_extra=allow_extra, on_problem=collect, summary=summary):
+                out.records.append(rec)
+                if on_record:
+                    on_record(1)
         except OSError as exc:
             raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
         out.rejected.extend(by_line.values())

@@ -87,3 +87,19 @@ def redact(text: str) -> str:
     for h in reversed(hits):
         text = text[: h.start] + PLACEHOLDERS[h.kind] + text[h.end :]
     return text
+
+
+EXCERPT_CHARS = 160
+
+
+def redact_excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
+    """The one owner of excerpts shown in reports and summaries (quality report, and any stage that quotes a
+    record): PII replaced by placeholders, whitespace flattened to one line, cut to `limit` characters.
+
+    Redaction runs on the whole text before the cut, so a number split by the cut cannot slip through half
+    recognised. Every excerpt goes through here, whatever check flagged the record: a record flagged for
+    mojibake can hold an IBAN too."""
+    if not text:
+        return ""
+    flat = " ".join(redact(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 
 from dataforge.quality.features import ROLES
+from dataforge.quality.summary import exact_group_sizes, near_cluster_sizes
 
 
 def _uri(fig) -> str:
@@ -58,15 +59,25 @@ def make_plots(df: pl.DataFrame, max_seq_len: int | None) -> dict[str, str]:
         ax.set_title("Languages (log scale)")
         ax.set_ylabel("records")
         out["Language distribution"] = _uri(fig)
-    sizes = valid.filter(pl.col("near_cluster_size") > 1).group_by("near_cluster").len()["len"]
+    # Each duplicate plot draws what its check counted: sum over groups of (size - 1) == the check's flagged
+    # count. Exact copies used to be drawn as near-duplicate clusters (13 clusters where the check said 0).
+    out["Exact duplicate group sizes"] = _sizes_plot(exact_group_sizes(df), "exact duplicate group sizes",
+                                                     "no exact duplicates", "#c44e52")
+    out["Near-duplicate cluster sizes"] = _sizes_plot(near_cluster_sizes(df), "Near-duplicate cluster sizes",
+                                                      "no near-duplicate clusters", "#8172b2")
+    return out
+
+
+def _sizes_plot(sizes: pl.Series, title: str, empty: str, color: str) -> str:
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(6, 3))
     if sizes.len():
-        counts = sizes.value_counts().sort("len")
-        ax.bar([str(s) for s in counts["len"].to_list()], counts["count"].to_list(), color="#8172b2")
+        counts = sizes.value_counts().sort("size")
+        ax.bar([str(s) for s in counts["size"].to_list()], counts["count"].to_list(), color=color)
     else:
-        ax.text(0.5, 0.5, "no near-duplicate clusters", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel("cluster size (records)")
-    ax.set_ylabel("clusters")
-    ax.set_title("Near-duplicate cluster sizes")
-    out["Near-duplicate cluster sizes"] = _uri(fig)
-    return out
+        ax.text(0.5, 0.5, empty, ha="center", va="center", transform=ax.transAxes)
+    ax.set_xlabel("group size (the first record and its copies)")
+    ax.set_ylabel("groups")
+    ax.set_title(title[0].upper() + title[1:] + f" ({sizes.len()} groups)")
+    return _uri(fig)

@@ -6,7 +6,9 @@
 - `rep_dup_lines`: share of non-empty lines that repeat an earlier line (Gopher flags > 0.30).
 
 Counted over words, not characters, to reuse the word hashes of the near-duplicate pass. Short texts repeat
-by chance ("Evet. Evet."), so only texts of at least MIN_WORDS words can be `repetitive`.
+by chance ("Evet. Evet."), so the Gopher ratios judge only texts of at least MIN_WORDS words. A shorter text of
+at least SHORT_MIN_WORDS words is `repetitive` when few of its words are distinct ("merhaba" typed 18 times):
+degenerate output that no other check explains.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ import polars as pl
 from dataforge.quality.near_duplicates import ngram_hashes
 
 MIN_WORDS = 50
+# Short texts: 10+ words of which at most a quarter are distinct. Real sentences of 10-50 words are mostly
+# distinct words (0.7 and up on the sample chats); a loop of one or two words is far below.
+SHORT_MIN_WORDS = 10
+SHORT_MAX_DISTINCT = 0.25
 LIMITS = {"rep_top2gram": 0.20, "rep_dup5gram": 0.15, "rep_dup_lines": 0.30}
 
 
@@ -60,5 +66,8 @@ def repetition(texts: pl.Series, doc: np.ndarray, h: np.ndarray) -> pl.DataFrame
     long = n_words >= MIN_WORDS
     flag = long & ((top2 > LIMITS["rep_top2gram"]) | (dup5 > LIMITS["rep_dup5gram"])
                    | (dup_lines > LIMITS["rep_dup_lines"]))
+    distinct = np.bincount(np.unique(np.stack([doc, h.view(np.int64)], axis=1), axis=0)[:, 0], minlength=n)
+    short = (n_words >= SHORT_MIN_WORDS) & ~long
+    flag |= short & (distinct <= SHORT_MAX_DISTINCT * n_words)
     return pl.DataFrame({"rep_top2gram": np.round(top2, 4), "rep_dup5gram": np.round(dup5, 4),
                          "rep_dup_lines": np.round(dup_lines, 4), "repetitive": flag})

@@ -25,7 +25,7 @@ def default_max_len(tok) -> int | None:
     return n if isinstance(n, int) and 0 < n < 1_000_000 else None  # HF uses ~1e30 for "no limit"
 
 
-def token_counts(records: list[Record], tok) -> list[int]:
+def token_counts(records: list[Record], tok, advance=None) -> list[int]:
     """Tokens per record after the chat template (or the turns joined by newlines when the tokenizer has none)."""
     out: list[int] = []
     for lo in range(0, len(records), BATCH):
@@ -37,4 +37,6 @@ def token_counts(records: list[Record], tok) -> list[int]:
             texts = ["\n".join(m["content"] for m in c) for c in convs]
         ids = tok(texts, add_special_tokens=False)["input_ids"]
         out.extend(len(x) for x in ids)
+        if advance:
+            advance(len(chunk))
     return out

@@ -86,8 +86,7 @@ def quality_gate(recipe: Recipe, run: RunDir, tokenizer: str) -> GateInfo:
     result = run_gate(recipe.data.train + recipe.data.val, suite=recipe.gate.suite,
                       report_dir=str(run.quality_dir), tokenizer=tokenizer,
                       max_seq_len=recipe.train.max_length, lang=recipe.gate.lang)
-    checks = result.summary.get("checks", [])
-    failed = [c.get("name") for c in checks if not c.get("passed")]
+    failed = list(result.failed_checks)
     gate = GateInfo(skipped=False, passed=result.passed, report_json=result.report_json,
                     report_sha256=sha256(result.report_json), report_html=result.report_html,
                     records=result.summary.get("records"), failed_checks=failed)

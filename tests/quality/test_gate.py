@@ -20,9 +20,13 @@ def test_clean_sample_data_passes(tmp_path):
     assert report == res.summary
     assert report["records"] == 74 + 77 and report["passed"] is True
     names = [c["name"] for c in report["checks"]]
-    assert all(n in names for n in STABLE) and "truncation" not in names  # no tokenizer given
+    assert all(n in names for n in STABLE)
     for c in report["checks"]:
         assert set(c) >= {"name", "passed", "flagged", "examples"} and c["flagged"] == 0
+    # no tokenizer: the suite's truncation rule is shown as not run, never as a green pass
+    trunc = report["checks"][names.index("truncation")]
+    assert trunc["status"] == "not_run" and trunc["passed"] is None and "--tokenizer" in trunc["reason"]
+    assert res.failed_checks == [] and report["summary"]["not_run"] == ["truncation"]
     assert (tmp_path / "rep" / "report.html").stat().st_size > 10_000  # plots are embedded
     assert (tmp_path / "rep" / "data_docs" / "index.html").exists()
 
@@ -95,3 +99,41 @@ def test_cli_exit_codes(tmp_path, capsys):
     bad.write_text("[]")
     assert main(["check", str(planted), "--suite", str(bad), "--report-dir", str(tmp_path / "c")]) == 2
     assert "expectations" in capsys.readouterr().err
+
+
+def test_no_valid_record_is_not_a_pass(tmp_path):
+    """Every record broken: the checks over valid records looked at nothing, so they are 'not run', never a
+    green 'pass, 0 flagged', and the gate fails even when the suite gates none of the checks that ran."""
+    src = tmp_path / "broken.jsonl"
+    src.write_text('{"messages": [{"role": "user", "content": "Merhaba"}]}\n'
+                   '{"messages": [{"role": "user", "content": "Selam"}]}\n')
+    res = run_gate([str(src)], report_dir=str(tmp_path / "r"), data_docs=False)
+    checks = {c["name"]: c for c in res.summary["checks"]}
+    assert checks["invalid_records"]["status"] == "fail" and checks["invalid_records"]["flagged"] == 2
+    for name in ("exact_duplicates", "near_duplicates", "language", "pii_tckn", "mojibake", "asciified", "length",
+                 "repetition"):
+        assert checks[name]["status"] == "not_run" and checks[name]["passed"] is None, name
+        assert checks[name]["looked_at"] == 0 and checks[name]["reason"] == "geçerli kayıt yok", name
+    assert not res.passed and res.failed_checks == ["invalid_records", "no_valid_records"]
+    html = open(res.report_html, encoding="utf-8").read()
+    assert "çalıştırılmadı" in html and "geçerli kayıt yok: hiçbir şey kontrol edilemedi" in html
+
+    only_dups = tmp_path / "dups.json"  # a suite that does not gate invalid records
+    only_dups.write_text(json.dumps({"name": "dups", "expectations": [
+        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "exact_dup", "value_set": [False]},
+         "meta": {"check": "exact_duplicates"}}]}))
+    res = run_gate([str(src)], suite=str(only_dups), report_dir=str(tmp_path / "r2"), data_docs=False)
+    assert not res.passed and res.failed_checks == ["no_valid_records"]
+    assert res.summary["summary"]["gate"]["deciding"] == []  # nothing that gates this data ran
+
+
+def test_cli_names_the_failed_checks_and_not_run_ones(tmp_path, capsys):
+    from dataforge.cli import main
+
+    planted = write_planted(tmp_path / "p.jsonl")
+    assert main(["check", str(planted), "--report-dir", str(tmp_path / "b"), "--no-data-docs",
+                 "--report-lang", "en"]) == 1
+    err = capsys.readouterr().err
+    assert "gate FAILED: invalid_records, exact_duplicates, near_duplicates" in err
+    assert "not run  truncation" in err and "needs --tokenizer" in err
+    assert sum(1 for line in err.splitlines() if line.startswith("  ")) == 14  # every check of the suite

@@ -53,3 +53,40 @@ def test_sample_data_fits_the_default_max_len(tmp_path, tokenizer_dir):
                    data_docs=False)
     assert res.summary["max_seq_len"] == 4096  # the tokenizer's model_max_length
     assert res.passed
+
+
+@pytest.mark.slow
+def test_a_tokenizer_without_a_limit_shows_truncation_as_not_run(tmp_path):
+    """No --max-seq-len and a tokenizer whose model_max_length is HF's 'no limit' (1e30): the truncation rule
+    cannot run; it is listed, visibly not run, with the option that makes it run. Token lengths still show."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    from dataforge.quality.gate import run_gate
+
+    tok = Tokenizer(models.WordLevel(vocab={"[UNK]": 0}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]").save_pretrained(tmp_path / "tok")
+    res = run_gate([str(SAMPLE / "chat_tr.jsonl")], report_dir=str(tmp_path / "r"), tokenizer=str(tmp_path / "tok"),
+                   data_docs=False, report_lang="en")
+    trunc = next(c for c in res.summary["checks"] if c["name"] == "truncation")
+    assert trunc["status"] == "not_run" and trunc["passed"] is None
+    assert trunc["reason"] == "the tokenizer sets no usable model_max_length: pass --max-seq-len N"
+    assert trunc["advice"]["fix"] == "Not run: the tokenizer sets no usable model_max_length: pass --max-seq-len N."
+    assert res.summary["summary"]["not_run"] == ["truncation"]
+    assert res.summary["summary"]["tokens"]["min"] > 0 and res.summary["summary"]["tokens"]["max_seq_len"] is None
+    assert res.passed  # nothing that ran failed; the missing check is said, not hidden
+
+
+@pytest.mark.slow
+def test_summary_gives_the_token_distribution_and_how_many_are_too_long(tmp_path, tokenizer_dir):
+    from dataforge.quality.gate import run_gate
+
+    res = run_gate([str(SAMPLE / "chat_tr.jsonl")], report_dir=str(tmp_path / "r"), tokenizer=tokenizer_dir,
+                   max_seq_len=60, data_docs=False, report_lang="en")
+    tk = res.summary["summary"]["tokens"]
+    assert tk["max_seq_len"] == 60 and tk["over_max_seq_len"] == next(
+        c["flagged"] for c in res.summary["checks"] if c["name"] == "truncation") > 0
+    assert tk["min"] <= tk["median"] <= tk["p95"] <= tk["max"]
+    html = open(res.report_html, encoding="utf-8").read()
+    assert "tokens per record (chat template)" in html and f"&gt; 60: {tk['over_max_seq_len']}" in html
