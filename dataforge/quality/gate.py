@@ -46,13 +46,13 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
     stages = Stages(show=show_progress, say=progress)
     try:
         return _run(paths, suite, report_dir, tokenizer, max_seq_len, lang, backend, data_docs, report_lang,
-                    on_problem, stages)
+                    on_problem, stages, allow_extra)
     finally:
         stages.close()
 
 
 def _run(paths, suite, report_dir, tokenizer, max_seq_len, lang, backend, data_docs, report_lang, on_problem,
-         stages) -> GateResult:
+         stages, allow_extra=False) -> GateResult:
     from dataforge.quality.features import build_features
     from dataforge.quality.load import load
     from dataforge.quality.suite import check_columns, load_suite, suite_path

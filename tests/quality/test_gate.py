@@ -137,3 +137,18 @@ def test_cli_names_the_failed_checks_and_not_run_ones(tmp_path, capsys):
     assert "gate FAILED: invalid_records, exact_duplicates, near_duplicates" in err
     assert "not run  truncation" in err and "needs --tokenizer" in err
     assert sum(1 for line in err.splitlines() if line.startswith("  ")) == 14  # every check of the suite
+
+
+def test_check_accepts_allow_extra_like_every_reading_command(tmp_path, run_cli):
+    import json as _json
+
+    from tests.conftest import SAMPLE
+
+    rows = [_json.loads(line) for line in (SAMPLE / "chat_tr.jsonl").read_text(encoding="utf-8").splitlines()[:20]]
+    data = tmp_path / "extra.jsonl"
+    data.write_text("".join(_json.dumps({**r, "score": 5}, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    code, _, err = run_cli("check", data, "--report-dir", tmp_path / "r", "--no-data-docs")
+    assert code == 1 and "score: unknown field" in err
+    code, _, err = run_cli("check", data, "--report-dir", tmp_path / "r2", "--no-data-docs", "--allow-extra")
+    assert "unknown field" not in err
+    assert _json.loads((tmp_path / "r2" / "report.json").read_text())["records"] == 20
