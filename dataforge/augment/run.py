@@ -24,6 +24,9 @@ from dataforge.records import Augmentation, Message, Record, TextPart
 from dataforge.validate import FileSummary, iter_records, resolve_format
 
 CHUNK = 64  # source records per augmenter call and journal checkpoint: big enough to batch models well
+# Settings that change how answers are fetched, never what is written: a resumed run may change them (e.g. more
+# --retries after a flaky night) and still append to the same output.
+NOT_IN_OUTPUT = ("cache", "retries", "timeout", "rate_limit", "concurrency", "api_key_env")
 
 
 class Augmenter(Protocol):
@@ -122,7 +125,7 @@ def augment_file(path: str, out: str, cfg: AugmentConfig, augmenter: Augmenter, 
                  fmt: str = "auto", resume: bool = False, progress: bool = True,
                  report: Callable[[Problem], None] | None = None) -> AugmentSummary:
     fmt = resolve_format(path, fmt)
-    fingerprint = json.dumps([cfg.model_dump(exclude={"cache"}), augmenter.params(), fmt], sort_keys=True)
+    fingerprint = json.dumps([cfg.model_dump(exclude=set(NOT_IN_OUTPUT)), augmenter.params(), fmt], sort_keys=True)
     journal = Journal(out, hashlib.sha256(fingerprint.encode()).hexdigest())
     tally = Tally(augmenter.method_name)
     done, state = journal.start(resume)
@@ -145,7 +148,8 @@ def augment_file(path: str, out: str, cfg: AugmentConfig, augmenter: Augmenter, 
         if chunk:
             _flush(chunk, path, cfg, augmenter, filters, tally, journal, seen, bar)
     except BaseException as exc:
-        _stop(journal, exc, fresh=not done and tally.records == 0, path=path, records=tally.records)
+        _stop(journal, exc, fresh=not done and tally.records == 0, path=path, records=tally.records,
+              cache=getattr(augmenter, "cache", None))
         raise
     finally:
         if bar is not None:
@@ -157,11 +161,13 @@ def augment_file(path: str, out: str, cfg: AugmentConfig, augmenter: Augmenter, 
     return summary
 
 
-def _stop(journal: Journal, exc: BaseException, *, fresh: bool, path: str, records: int) -> None:
-    """On any failure: a fresh run that wrote nothing leaves nothing behind; otherwise the partial output stays
-    and the error says how to continue."""
+def _stop(journal: Journal, exc: BaseException, *, fresh: bool, path: str, records: int, cache=None) -> None:
+    """On any failure: a fresh run that wrote nothing leaves nothing behind (not even an answer cache it
+    created); otherwise the partial output stays and the error says how to continue."""
     if fresh:
         journal.discard()
+        if cache is not None:
+            cache.discard()
         return
     journal.close()
     note = f"finished records are kept in {journal.partial}: rerun the same command with --resume"
