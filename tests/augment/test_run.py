@@ -19,11 +19,11 @@ class CrashingSynonyms(SynonymAugmenter):
         super().__init__(*args, **kwargs)
         self.calls, self.crash_on = 0, crash_on
 
-    def augment_texts(self, texts, seeds):
+    def augment_texts(self, texts, seeds, keep=None):
         self.calls += 1
         if self.calls == self.crash_on:
             raise RuntimeError("simulated crash")
-        return super().augment_texts(texts, seeds)
+        return super().augment_texts(texts, seeds, keep)
 
 
 @pytest.fixture
