@@ -98,7 +98,12 @@ class SynonymAugmenter(_word_augmenter_base()):
                 if not (len(t) > 1 and t.isupper()) and (not t[:1].isupper() or i in self._sentence_starts)]
 
     def skip_aug(self, token_idxes: list[int], tokens: list[str]) -> list[int]:
-        return [i for i in token_idxes if self.choices(tokens[i]) and not self._named(tokens[i])]
+        return [i for i in token_idxes if not self._named(tokens[i]) and self._allowed(tokens[i])]
+
+    def _allowed(self, word: str) -> tuple[str, ...]:
+        """The choices for `word` that do not bring in a word the task names (şehir -> kent, when it asks
+        about "kent")."""
+        return tuple(c for c in self.choices(word) if not self._named(c))
 
     def _named(self, word: str) -> bool:
         return bool(self._keep) and is_named(tr_lower(word), self._keep)
@@ -155,7 +160,7 @@ class SynonymAugmenter(_word_augmenter_base()):
         pieces, last = [], 0
         for i in picked:
             start, end, word = words[i]
-            pieces += [data[last:start], self.rng.choice(self.choices(word))]
+            pieces += [data[last:start], self.rng.choice(self._allowed(word))]
             last = end
         pieces.append(data[last:])
         return "".join(pieces)
