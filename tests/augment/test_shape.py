@@ -8,6 +8,7 @@ import pytest
 
 from dataforge.augment import build_filters, run
 from dataforge.augment.config import load_config
+from dataforge.augment.protect import words_outside
 from dataforge.augment.synonym import SynonymAugmenter
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
@@ -52,6 +53,22 @@ def test_every_new_record_has_its_sources_shape(tmp_path, name, morphology, ship
         assert fixed(rec) == fixed(src)
         if "system" in src:
             assert rec["system"] == src["system"]
+        for before, after in zip(texts(src), texts(rec), strict=True):
+            old, new = words_outside(before), words_outside(after)
+            assert len(old) == len(new)
+            for (_, _, a), (_, _, b) in zip(old, new, strict=True):
+                if a != b:  # a swap: never into an archaic word (tümce, mana, malumat ... issue 13)
+                    lemmas = {p.lemma for p in morphology.parses(b)}
+                    assert all(shipped_lexicon.register(x) != "archaic" for x in lemmas), f"{a} -> {b}"
+
+
+def texts(obj):
+    """Every string of a record but its meta, in order."""
+    if isinstance(obj, dict):
+        return [t for k, v in obj.items() if k != "meta" for t in texts(v)]
+    if isinstance(obj, list):
+        return [t for v in obj for t in texts(v)]
+    return [obj] if isinstance(obj, str) else []
 
 
 def test_alpaca_input_stays_input(tmp_path, morphology, shipped_lexicon):
