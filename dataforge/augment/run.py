@@ -17,8 +17,8 @@ import orjson
 from dataforge.augment.config import AugmentConfig
 from dataforge.augment.journal import Journal
 from dataforge.augment.progress import count_records, progress_bar
-from dataforge.augment.task import instruction_text, is_turkish, mentions, read_task
 from dataforge.augment.tally import AugmentSummary, Tally
+from dataforge.augment.task import instruction_text, is_turkish, mentions, read_task
 from dataforge.errors import DataforgeError, Problem
 from dataforge.formats.registry import to_dict
 from dataforge.records import Augmentation, Message, Record, TextPart
