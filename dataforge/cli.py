@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 
 from dataforge import __version__
@@ -84,12 +85,23 @@ def cmd_augment(args: argparse.Namespace) -> int:
     fmt = resolve_format(args.path, args.format)  # an unreadable input fails before any model loads
     if cfg.cache is None and cfg.method != "synonym":  # model answers are cached next to the output by default
         cfg.cache = f"{args.output}.cache.sqlite"
+    if cfg.method == "synonym":  # zemberek loads for 10-45 s: say so, or the command looks hung
+        _say(args, "augment: loading Turkish morphology (zemberek, 10-45 s) ...")
+    started = time.monotonic()
     augmenter = build_augmenter(cfg)
+    _say(args, f"augment: {cfg.method} ready in {time.monotonic() - started:.0f} s")
     summary = augment_file(args.path, args.output, cfg, augmenter, build_filters(cfg), fmt=fmt,
                            resume=args.resume, progress=not args.quiet,
                            report=None if args.quiet else print_problem)
     data = summary.as_json()
     m = data["methods"][cfg.method]
+    turkish = data["records"] - m["rejected"].get("not_turkish", 0) // cfg.variants
+    if data["records"] and not turkish:  # one line, not "91 rejected exact_duplicate"
+        print(f"{args.path}: 0 of {data['records']} records are Turkish: {cfg.method} augmentation is for "
+              "Turkish text", file=sys.stderr)
+        if args.json:
+            _emit_json(data)
+        return 1
     _say(args, f"{args.path}: {data['records']} records, {m['candidates']} {cfg.method} candidates: {m['kept']} kept, "
                f"{sum(m['rejected'].values())} rejected {m['rejected']}; {data['written']} records written to "
                f"{args.output}")

@@ -1,9 +1,14 @@
 """A persistent on-disk cache of model and service answers (sqlite), so reruns and `--resume` cost nothing for
-what was already translated or paraphrased. Keyed by (backend, model, task, text): changing any of them misses."""
+what was already translated or paraphrased. Keyed by (backend, model, task, text): changing any of them misses.
+
+The file is created at the first answer stored, and a fresh run that fails removes a cache it created
+(`discard`), so a failed first run leaves nothing behind; a cache that existed before the run is kept.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -12,14 +17,18 @@ class AnswerCache:
     def __init__(self, path: str | None):
         self.path = path
         self.db = None
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            # check_same_thread=False: the paraphrase client writes from its worker threads, one at a time (lock
-            # held by the caller).
-            self.db = sqlite3.connect(path, check_same_thread=False)
-            self.db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, answer TEXT NOT NULL)")
+        self.created = False  # this run made the file: a failed fresh run removes it again
+        if path and os.path.exists(path):
+            self._open()
         self.hits = 0
         self.misses = 0
+
+    def _open(self) -> None:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # check_same_thread=False: the paraphrase client writes from its worker threads, one at a time (lock
+        # held by the caller).
+        self.db = sqlite3.connect(self.path, check_same_thread=False)
+        self.db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, answer TEXT NOT NULL)")
 
     @staticmethod
     def key(backend: str, model: str, task: str, text: str) -> str:
@@ -39,11 +48,24 @@ class AnswerCache:
         return found
 
     def put_many(self, items: dict[str, str]) -> None:
-        if self.db is None or not items:
+        if not self.path or not items:
             return
+        if self.db is None:
+            self.created = not os.path.exists(self.path)
+            self._open()
         with self.db:  # one transaction: a crash leaves the batch in or out, never half
             self.db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?)", list(items.items()))
 
     def close(self) -> None:
         if self.db is not None:
             self.db.close()
+            self.db = None
+
+    def discard(self) -> None:
+        """Close, and remove the file when this run created it (sqlite's -journal/-wal files with it)."""
+        self.close()
+        if self.created:
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                if os.path.exists(self.path + suffix):
+                    os.remove(self.path + suffix)
+            self.created = False

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any
 
 from dataforge.augment.cache import AnswerCache
 from dataforge.augment.config import AugmentConfig
-from dataforge.augment.retry import BackendError, RateLimit, Transient, with_retries
+from dataforge.augment.retry import BackendError, Cancelled, RateLimit, Secrets, Transient, with_retries
 from dataforge.errors import UsageError
 
 PROMPT = (
@@ -37,6 +37,7 @@ class OpenAIChat:
             if not os.environ.get(api_key_env):
                 raise UsageError(f"--api-key-env: the environment variable {api_key_env} is not set")
             headers["Authorization"] = f"Bearer {os.environ[api_key_env]}"
+        self.secrets = Secrets(os.environ.get(api_key_env) if api_key_env else None)
         self.httpx = httpx
         self.client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
         self.model, self.temperature = model, temperature
@@ -59,21 +60,51 @@ class OpenAIChat:
             wait = r.headers.get("Retry-After")
             raise Transient(f"HTTP {r.status_code}", float(wait) if wait and wait.isdigit() else None)
         if r.status_code != 200:
-            raise BackendError(f"{self.where}: HTTP {r.status_code}: {r.text[:200]}")
+            hint = " (check the key in --api-key-env)" if r.status_code in (401, 403) else ""
+            raise BackendError(f"{self.where}: HTTP {r.status_code}{_error_message(r, self.secrets)}{hint}")
         try:
-            return r.json()["choices"][0]["message"]["content"].strip()
+            answer = r.json()["choices"][0]["message"]["content"].strip()
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            raise BackendError(f"{self.where}: the answer is not an OpenAI chat completion: {r.text[:200]}") from None
+            # The body is not shown: a server that echoes the request would put the key on stderr.
+            raise BackendError(f"{self.where}: the answer is not an OpenAI chat completion "
+                               f"({len(r.content)} bytes, {r.headers.get('Content-Type', 'no content type')}): "
+                               "is --base-url the /v1 root of an OpenAI-compatible server?") from None
+        return self.secrets.redact(answer)  # never store or write a key the server echoed
 
     def generate(self, texts: list[str], seeds: list[int], store) -> None:
-        """Paraphrase every text; `store(i, answer)` is called as each one arrives (so it is cached at once)."""
+        """Paraphrase every text; `store(i, answer)` is called as each one arrives (so it is cached at once).
+        The first failure that cannot succeed stops the rest: pending texts are cancelled, workers in flight
+        make no further attempt, and that failure is raised."""
+        stop = threading.Event()
+
         def work(i: int) -> None:
-            store(i, with_retries(lambda: self._one(texts[i], seeds[i]), retries=self.retries,
-                                  backoff=self.backoff, what=self.where))
+            try:
+                store(i, with_retries(lambda: self._one(texts[i], seeds[i]), retries=self.retries,
+                                      backoff=self.backoff, what=self.where, stop=stop))
+            except BaseException:
+                stop.set()  # before this thread takes another text, so none starts after a failure
+                raise
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            for future in [pool.submit(work, i) for i in range(len(texts))]:
-                future.result()  # re-raises the first failure after the others finish or fail
+            futures = [pool.submit(work, i) for i in range(len(texts))]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            if stop.is_set():
+                for future in futures:
+                    future.cancel()
+        failures = [f.exception() for f in futures if f.done() and not f.cancelled() and f.exception()]
+        real = [e for e in failures if not isinstance(e, Cancelled)]
+        if failures:
+            raise (real or failures)[0]
+
+
+def _error_message(r, secrets: Secrets) -> str:
+    """The `error.message` of an OpenAI-style error body, redacted and cut short; never the raw body."""
+    try:
+        error = r.json().get("error")
+        message = error.get("message") if isinstance(error, dict) else error
+    except (ValueError, AttributeError):
+        return ""
+    return f": {secrets.redact(str(message))[:200]}" if isinstance(message, str) and message else ""
 
 
 class LocalCausalLM:

@@ -2,6 +2,14 @@
 
 Retried: timeouts, connection errors, HTTP 429 and 5xx (the server is busy or briefly down). Not retried: other
 4xx (a wrong key or request will not fix itself), which fail at once with the status in the message.
+
+A failure that cannot succeed ends the whole run, not only its text: concurrent workers share a `threading.Event`
+(`stop`), and once it is set no new request starts and no retry waits (issue 11: a refused endpoint used to be
+reported only after every text of a 64-record chunk had been tried, 8 minutes with the defaults).
+
+Secrets (API keys) never reach a message or the cache: `Secrets.redact` replaces them in anything a server sent
+back, because servers and client libraries echo keys (deep-translator's AuthorizationException puts the key in
+its message; a proxy may echo the Authorization header in its error body).
 """
 
 from __future__ import annotations
@@ -18,6 +26,25 @@ T = TypeVar("T")
 
 class BackendError(UsageError):
     """A model service or translator that cannot be reached or keeps failing: exit 2, one line."""
+
+
+class Cancelled(Exception):
+    """Raised in a worker when another worker's failure has already stopped the run."""
+
+
+class Secrets:
+    """The secret values of one backend (API keys). `redact` removes them from text a server sent back."""
+
+    MASK = "[REDACTED]"
+
+    def __init__(self, *values: str | None):
+        # Keys shorter than 4 characters would redact ordinary words; no real API key is that short.
+        self.values = sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for value in self.values:
+            text = text.replace(value, self.MASK)
+        return text
 
 
 class Transient(Exception):
@@ -47,15 +74,21 @@ class RateLimit:
             time.sleep(start - now)
 
 
-def with_retries(call: Callable[[], T], *, retries: int, backoff: float, what: str) -> T:
+def with_retries(call: Callable[[], T], *, retries: int, backoff: float, what: str,
+                 stop: threading.Event | None = None) -> T:
     """Run `call`; on Transient wait backoff * 2**attempt (or Retry-After, capped at 60 s) and try again.
-    After `retries` retries, raise BackendError naming the backend and the last failure."""
+    After `retries` retries, raise BackendError naming the backend and the last failure. When `stop` is set
+    (another worker failed for good), raise Cancelled instead of starting or retrying a request."""
+    stop = stop or threading.Event()
     for attempt in range(retries + 1):
+        if stop.is_set():
+            raise Cancelled(what)
         try:
             return call()
         except Transient as exc:
             if attempt == retries:
                 raise BackendError(f"{what}: {exc} (gave up after {retries} retries)") from None
             delay = exc.wait if exc.wait is not None else backoff * 2 ** attempt
-            time.sleep(min(delay, 60.0))
+            if stop.wait(min(delay, 60.0)):
+                raise Cancelled(what) from None
     raise AssertionError("unreachable")

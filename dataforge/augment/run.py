@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,13 +16,18 @@ import orjson
 
 from dataforge.augment.config import AugmentConfig
 from dataforge.augment.journal import Journal
+from dataforge.augment.progress import count_records, progress_bar
 from dataforge.augment.tally import AugmentSummary, Tally
+from dataforge.augment.task import instruction_text, is_turkish, mentions, read_task
 from dataforge.errors import DataforgeError, Problem
 from dataforge.formats.registry import to_dict
 from dataforge.records import Augmentation, Message, Record, TextPart
 from dataforge.validate import FileSummary, iter_records, resolve_format
 
 CHUNK = 64  # source records per augmenter call and journal checkpoint: big enough to batch models well
+# Settings that change how answers are fetched, never what is written: a resumed run may change them (e.g. more
+# --retries after a flaky night) and still append to the same output.
+NOT_IN_OUTPUT = ("cache", "retries", "timeout", "rate_limit", "concurrency", "api_key_env")
 
 
 class Augmenter(Protocol):
@@ -45,22 +49,44 @@ def record_id(rec: Record, path: str) -> str:
     return rec.meta.id or f"{Path(path).name}:{rec.line}"
 
 
-def _slots(rec: Record, roles: set[str]) -> Iterator[tuple[int, int | None, str]]:
-    """(message index, part index or None, text) of every rewritable text of a record."""
+Slot = tuple[int, "int | str | None"]  # (message index, part index, or "instruction"/"input", or None)
+
+
+def _alpaca_input(rec: Record) -> str | None:
+    """The alpaca `input` of a record read from alpaca, when its user turn is still `instruction\ninput`."""
+    given = rec.meta.fields.get("input")
+    if rec.meta.format != "alpaca" or not given or len(rec.messages) < 2:
+        return None
+    user = rec.messages[-2]
+    return given if isinstance(user.content, str) and user.content.endswith("\n" + given) else None
+
+
+def _slots(rec: Record, roles: set[str], keep_input: bool = False) -> Iterator[tuple[int, int | str | None, str]]:
+    """(message index, part, text) of every rewritable text of a record. An alpaca user turn is two slots,
+    `instruction` and `input`, rewritten apart and joined back, so the record keeps its shape (issue 13: the
+    input used to be merged into the instruction and left empty); `keep_input` leaves the input out."""
+    given = _alpaca_input(rec)
     for mi, msg in enumerate(rec.messages):
         if msg.role not in roles:
             continue
-        if isinstance(msg.content, str):
+        if given is not None and mi == len(rec.messages) - 2:
+            yield mi, "instruction", msg.content[: -len(given) - 1]
+            if not keep_input:
+                yield mi, "input", given
+        elif isinstance(msg.content, str):
             yield mi, None, msg.content
         else:
             for pi, part in enumerate(msg.content):
                 yield mi, pi, part.text
 
 
-def _rebuild(rec: Record, new: dict[tuple[int, int | None], str]) -> list[Message]:
+def _rebuild(rec: Record, new: dict[tuple[int, int | str | None], str]) -> list[Message]:
     msgs = []
     for mi, msg in enumerate(rec.messages):
-        if isinstance(msg.content, str):
+        if (mi, "instruction") in new:
+            given = _alpaca_input(rec)
+            msgs.append(Message(role=msg.role, content=f"{new[(mi, 'instruction')]}\n{new.get((mi, 'input'), given)}"))
+        elif isinstance(msg.content, str):
             msgs.append(Message(role=msg.role, content=new.get((mi, None), msg.content)))
         else:
             parts = [TextPart(type="text", text=new.get((mi, pi), p.text)) for pi, p in enumerate(msg.content)]
@@ -78,15 +104,25 @@ def judge(filters: list, source: str, new: str) -> str | None:
 
 def _augment_chunk(chunk: list[Record], path: str, cfg: AugmentConfig, augmenter: Augmenter, filters: list,
                    tally: Tally) -> list[bytes]:
-    texts, seeds, owners = [], [], []
+    guards = [read_task(instruction_text(r.messages, _alpaca_input(r)), _alpaca_input(r)) for r in chunk]
+    turkish = is_turkish(["\n".join(m.text() for m in r.messages) for r in chunk])
+    texts, seeds, owners, keep = [], [], [], []
     for ri, rec in enumerate(chunk):
+        if guards[ri].transform or not turkish[ri]:
+            continue
         rid = record_id(rec, path)
         for v in range(cfg.variants):
-            for mi, pi, text in _slots(rec, set(cfg.roles)):
+            for mi, pi, text in _slots(rec, set(cfg.roles), guards[ri].keep_input):
                 texts.append(text)
                 seeds.append(derive_seed(cfg.seed, rid, v, mi, pi))
                 owners.append((ri, v, mi, pi))
-    outputs = augmenter.augment_texts(texts, seeds) if texts else []
+                keep.append(guards[ri].named)
+    if not texts:
+        outputs = []
+    elif getattr(augmenter, "keeps_named_words", False):  # the synonym method avoids them in the first place
+        outputs = augmenter.augment_texts(texts, seeds, keep=keep)
+    else:
+        outputs = augmenter.augment_texts(texts, seeds)
     by_candidate: dict[tuple[int, int], dict] = {}
     for (ri, v, mi, pi), old, new in zip(owners, texts, outputs, strict=True):
         by_candidate.setdefault((ri, v), {})[(mi, pi)] = (old, new)
@@ -99,17 +135,26 @@ def _augment_chunk(chunk: list[Record], path: str, cfg: AugmentConfig, augmenter
         rid = record_id(rec, path)
         for v in range(cfg.variants):
             pairs = by_candidate.get((ri, v), {})
+            if not turkish[ri] or guards[ri].transform:
+                tally.add("not_turkish" if not turkish[ri] else "task_text")
+                continue
             if not pairs:
                 tally.add("no_text")
                 continue
-            messages = _rebuild(rec, {k: n for k, (_, n) in pairs.items()})
+            new_texts = {k: n for k, (_, n) in pairs.items()}
+            messages = _rebuild(rec, new_texts)
             # Filters see whole records joined as `dataforge check` joins them, so "near duplicate" here and
             # there is measured on the same text; untouched messages are equal on both sides.
             source = "\n".join(m.text() for m in rec.messages)
-            reason = judge(filters, source, "\n".join(m.text() for m in messages))
+            new = "\n".join(m.text() for m in messages)
+            named = guards[ri].named
+            reason = "task_words_changed" if named and mentions(source, named) != mentions(new, named) else None
+            reason = reason or _shape_changed(new_texts) or judge(filters, source, new)
             tally.add(reason)
             if reason is None:
                 meta = rec.meta.model_copy(deep=True)
+                if (len(rec.messages) - 2, "input") in new_texts:
+                    meta.fields["input"] = new_texts[(len(rec.messages) - 2, "input")]
                 meta.id = f"{rid}~{augmenter.method_name}{v}"
                 meta.augmentation = Augmentation(method=augmenter.method_name, source_id=rid,
                                                  params={**augmenter.params(), "variant": v}, seed=cfg.seed)
@@ -118,17 +163,23 @@ def _augment_chunk(chunk: list[Record], path: str, cfg: AugmentConfig, augmenter
     return lines
 
 
+def _shape_changed(new_texts: dict) -> str | None:
+    """An alpaca instruction or input that came back empty would merge the two fields on output."""
+    empty = any(isinstance(part, str) and not text.strip() for (_, part), text in new_texts.items())
+    return "shape_changed" if empty else None
+
+
 def augment_file(path: str, out: str, cfg: AugmentConfig, augmenter: Augmenter, filters: list, *,
                  fmt: str = "auto", resume: bool = False, progress: bool = True,
                  report: Callable[[Problem], None] | None = None) -> AugmentSummary:
     fmt = resolve_format(path, fmt)
-    fingerprint = json.dumps([cfg.model_dump(exclude={"cache"}), augmenter.params(), fmt], sort_keys=True)
+    fingerprint = json.dumps([cfg.model_dump(exclude=set(NOT_IN_OUTPUT)), augmenter.params(), fmt], sort_keys=True)
     journal = Journal(out, hashlib.sha256(fingerprint.encode()).hexdigest())
     tally = Tally(augmenter.method_name)
     done, state = journal.start(resume)
     tally.restore(state)
     fs = FileSummary(path, fmt)
-    bar = _progress(progress, done)
+    bar = progress_bar(progress, done, count_records(path) if progress else None)
     try:
         chunk: list[Record] = []
         seen = 0
@@ -145,7 +196,8 @@ def augment_file(path: str, out: str, cfg: AugmentConfig, augmenter: Augmenter, 
         if chunk:
             _flush(chunk, path, cfg, augmenter, filters, tally, journal, seen, bar)
     except BaseException as exc:
-        _stop(journal, exc, fresh=not done and tally.records == 0, path=path, records=tally.records)
+        _stop(journal, exc, fresh=not done and tally.records == 0, path=path, records=tally.records,
+              cache=getattr(augmenter, "cache", None))
         raise
     finally:
         if bar is not None:
@@ -157,11 +209,13 @@ def augment_file(path: str, out: str, cfg: AugmentConfig, augmenter: Augmenter, 
     return summary
 
 
-def _stop(journal: Journal, exc: BaseException, *, fresh: bool, path: str, records: int) -> None:
-    """On any failure: a fresh run that wrote nothing leaves nothing behind; otherwise the partial output stays
-    and the error says how to continue."""
+def _stop(journal: Journal, exc: BaseException, *, fresh: bool, path: str, records: int, cache=None) -> None:
+    """On any failure: a fresh run that wrote nothing leaves nothing behind (not even an answer cache it
+    created); otherwise the partial output stays and the error says how to continue."""
     if fresh:
         journal.discard()
+        if cache is not None:
+            cache.discard()
         return
     journal.close()
     note = f"finished records are kept in {journal.partial}: rerun the same command with --resume"
@@ -178,11 +232,3 @@ def _flush(chunk, path, cfg, augmenter, filters, tally, journal, seen, bar) -> N
     journal.checkpoint(seen, tally.state())
     if bar is not None:
         bar.update(len(chunk))
-
-
-def _progress(enabled: bool, done: int):
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(desc="augment", unit="rec", initial=done, file=sys.stderr, dynamic_ncols=True)

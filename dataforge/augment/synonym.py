@@ -20,6 +20,8 @@ from typing import Any
 from dataforge.augment.lexicon import Lexicon
 from dataforge.augment.morphology import Morphology
 from dataforge.augment.protect import words_outside
+from dataforge.augment.swap_policy import SwapPolicy
+from dataforge.augment.task import is_named
 from dataforge.errors import MissingDependency
 from dataforge.text.casing import tr_lower, tr_upper
 
@@ -65,6 +67,7 @@ class SynonymAugmenter(_word_augmenter_base()):
     """Morphology-aware synonym substitution. `ratio` is the share of words to change (at least one)."""
 
     method_name = "synonym"  # nlpaug owns `self.method` (its "word" level)
+    keeps_named_words = True  # augment_texts takes `keep`: run.py passes the words each record's task names
 
     def __init__(self, lexicon: Lexicon, morphology: Morphology, ratio: float = 0.15):
         from nlpaug.util import Action
@@ -77,9 +80,11 @@ class SynonymAugmenter(_word_augmenter_base()):
         self._choices: dict[str, tuple[str, ...]] = {}
         self._sentence_starts: set[int] = set()
         self._stems = _stem_prefixes(lexicon, morphology)
+        self.policy = SwapPolicy(lexicon, morphology)
+        self._keep: set[str] = set()
 
     def params(self) -> dict[str, Any]:
-        return {"ratio": self.ratio, "lexicon": self.lexicon.name}
+        return {"ratio": self.ratio, "lexicon": self.lexicon.name, "policy": "same-register-and-band"}
 
     # nlpaug hooks -------------------------------------------------------------------------------------------------
     def sample(self, x: list, num: int | None = None) -> list:
@@ -93,7 +98,15 @@ class SynonymAugmenter(_word_augmenter_base()):
                 if not (len(t) > 1 and t.isupper()) and (not t[:1].isupper() or i in self._sentence_starts)]
 
     def skip_aug(self, token_idxes: list[int], tokens: list[str]) -> list[int]:
-        return [i for i in token_idxes if self.choices(tokens[i])]
+        return [i for i in token_idxes if not self._named(tokens[i]) and self._allowed(tokens[i])]
+
+    def _allowed(self, word: str) -> tuple[str, ...]:
+        """The choices for `word` that do not bring in a word the task names (şehir -> kent, when it asks
+        about "kent")."""
+        return tuple(c for c in self.choices(word) if not self._named(c))
+
+    def _named(self, word: str) -> bool:
+        return bool(self._keep) and is_named(tr_lower(word), self._keep)
 
     # our part -----------------------------------------------------------------------------------------------------
     def choices(self, word: str) -> tuple[str, ...]:
@@ -120,7 +133,8 @@ class SynonymAugmenter(_word_augmenter_base()):
         # them is used when every reading it can be generated for gives the same surface form.
         syns: list[tuple[str, str]] = []
         for pos in sorted({p.pos for p in parses}):
-            syns += [(s, pos) for s in self.lexicon.synonyms(lemma, pos) if (s, pos) not in syns]
+            syns += [(s, pos) for s in self.lexicon.synonyms(lemma, pos)
+                     if (s, pos) not in syns and self.policy.allows(lemma, s, pos)]
         out = []
         for syn, listed_pos in syns:
             generated = {p: self.morphology.generate(syn, p.pos, p.morphemes) for p in parses}
@@ -128,8 +142,13 @@ class SynonymAugmenter(_word_augmenter_base()):
             if len(surfaces) != 1 or not any(generated[p] for p in parses if p.pos == listed_pos):
                 continue
             surface = surfaces.pop()
+            if not self.policy.surface_ok(parses, surface):
+                continue
             wanted = {(syn, p.pos, p.morpheme_ids) for p in parses if generated[p]}
-            if any((q.lemma, q.pos, q.morpheme_ids) in wanted for q in self.morphology.parses(surface)):
+            back = [q for q in self.morphology.parses(surface) if not q.proper]
+            # The new form must read as the synonym only: `lezzetli` -> `tatlı` parses back as tat+lı, but also
+            # as the word tatlı ("sweet"), which is what a reader sees. The same rule as for the source word.
+            if {q.lemma for q in back} == {syn} and any((q.lemma, q.pos, q.morpheme_ids) in wanted for q in back):
                 out.append(tr_capitalize(surface) if word[:1].isupper() else surface)
         return tuple(dict.fromkeys(out))
 
@@ -141,14 +160,16 @@ class SynonymAugmenter(_word_augmenter_base()):
         pieces, last = [], 0
         for i in picked:
             start, end, word = words[i]
-            pieces += [data[last:start], self.rng.choice(self.choices(word))]
+            pieces += [data[last:start], self.rng.choice(self._allowed(word))]
             last = end
         pieces.append(data[last:])
         return "".join(pieces)
 
-    def augment_texts(self, texts: list[str], seeds: list[int]) -> list[str]:
+    def augment_texts(self, texts: list[str], seeds: list[int], keep: list[set[str]] | None = None) -> list[str]:
+        """`keep[i]`: lower-cased words text i must keep in every inflection (the words its task names)."""
         out = []
-        for text, seed in zip(texts, seeds, strict=True):
+        for i, (text, seed) in enumerate(zip(texts, seeds, strict=True)):
             self.rng = random.Random(seed)
+            self._keep = keep[i] if keep else set()
             out.append(self.substitute(text))
         return out

@@ -13,7 +13,7 @@ import importlib
 import os
 import threading
 
-from dataforge.augment.retry import BackendError, RateLimit, Transient, with_retries
+from dataforge.augment.retry import BackendError, RateLimit, Secrets, Transient, with_retries
 from dataforge.errors import MissingDependency, UsageError
 
 # service -> (deep_translator module, class name)
@@ -67,6 +67,7 @@ class WebTranslator:
         module.requests.timeout = timeout
         self.requests = module.requests
         kwargs = {"source": source, "target": target}
+        self.secrets = Secrets(os.environ.get(api_key_env) if api_key_env else None)
         if api_key_env:
             if not os.environ.get(api_key_env):
                 raise UsageError(f"--api-key-env: the environment variable {api_key_env} is not set")
@@ -95,11 +96,13 @@ class WebTranslator:
             if status == 429 or (status is not None and status >= 500):
                 wait = getattr(self.requests.local, "retry_after", None)
                 raise Transient(f"HTTP {status}", float(wait) if wait and wait.isdigit() else None) from None
-            raise BackendError(f"{self.where}: {type(exc).__name__}: {exc}" +
-                               (f" (HTTP {status})" if status else "")) from None
+            # deep-translator's messages can hold the key (AuthorizationException: "... with the api key <key>").
+            hint = " (check the key in --api-key-env)" if status in (401, 403) else ""
+            raise BackendError(self.secrets.redact(f"{self.where}: {type(exc).__name__}: {exc}") +
+                               (f" (HTTP {status})" if status else "") + hint) from None
         if not isinstance(out, str):
             raise BackendError(f"{self.where}: answered {type(out).__name__}, not text")
-        return out
+        return self.secrets.redact(out)  # never cache or write a key the service echoed
 
     def translate(self, texts: list[str]) -> list[str]:
         """One call per text (the services' batch endpoints are per-text loops in deep-translator too)."""

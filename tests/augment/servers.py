@@ -1,5 +1,6 @@
 """Local HTTP servers on 127.0.0.1 that stand in for a translation service and an OpenAI-compatible endpoint,
-with scripted misbehaviour (429, 5xx, answers slower than the client's timeout)."""
+with scripted misbehaviour (429, 5xx, answers slower than the client's timeout, 401/403, garbage, a server that
+echoes the request's Authorization header or API key back)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from urllib.parse import parse_qs, urlparse
 
 
 class Script:
-    """What the n-th request (1-based) gets: "429", "500", "slow" (sleep past the client's timeout) or normal."""
+    """What the n-th request (1-based) gets: "429", "500", "slow" (sleep past the client's timeout), "401"/"403"
+    (with the request's Authorization header and api_key echoed in the body), "garbage" (200, not JSON),
+    "echo" (200, a chat completion whose content is the Authorization header) or normal; `default` for the rest."""
 
-    def __init__(self, plan: dict[int, str] | None = None, slow_seconds: float = 1.0):
+    def __init__(self, plan: dict[int, str] | None = None, slow_seconds: float = 1.0, default: str = "ok"):
         self.plan = plan or {}
+        self.default = default
         self.slow_seconds = slow_seconds
         self.lock = threading.Lock()
         self.requests = 0
@@ -26,7 +30,7 @@ class Script:
     def next(self) -> str:
         with self.lock:
             self.requests += 1
-            return self.plan.get(self.requests, "ok")
+            return self.plan.get(self.requests, self.default)
 
 
 def _handler(script: Script, answer):
@@ -54,6 +58,16 @@ def _handler(script: Script, answer):
                     self._send(int(what), {"error": "busy"}, {"Retry-After": "0"} if what == "429" else {})
                     return
                 query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+                echoed = f"{self.headers.get('Authorization')} api_key={query.get('api_key')}"
+                if what in ("401", "403"):
+                    self._send(int(what), {"error": {"message": f"bad key, you sent {echoed}"}})
+                    return
+                if what == "garbage":
+                    self._raw(200, b"<html>" + echoed.encode() + b"</html>")
+                    return
+                if what == "echo":
+                    self._send(200, {"choices": [{"message": {"role": "assistant", "content": echoed}}]})
+                    return
                 request = json.loads(body) if body.startswith(b"{") else {}
                 with script.lock:
                     script.seen.append({"path": urlparse(self.path).path, "query": query, "json": request})
@@ -63,7 +77,9 @@ def _handler(script: Script, answer):
                     script.in_flight -= 1
 
         def _send(self, status, obj, headers=None):
-            data = json.dumps(obj, ensure_ascii=False).encode()
+            self._raw(status, json.dumps(obj, ensure_ascii=False).encode(), headers)
+
+        def _raw(self, status, data, headers=None):
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -19,11 +19,11 @@ class CrashingSynonyms(SynonymAugmenter):
         super().__init__(*args, **kwargs)
         self.calls, self.crash_on = 0, crash_on
 
-    def augment_texts(self, texts, seeds):
+    def augment_texts(self, texts, seeds, keep=None):
         self.calls += 1
         if self.calls == self.crash_on:
             raise RuntimeError("simulated crash")
-        return super().augment_texts(texts, seeds)
+        return super().augment_texts(texts, seeds, keep)
 
 
 @pytest.fixture
@@ -117,3 +117,18 @@ def test_variants_get_their_own_seeds_and_ids(tmp_path, setup):
     assert pairs and all(a["meta"]["id"].endswith("~synonym0") and b["meta"]["id"].endswith("~synonym1")
                          for a, b in pairs)
     assert any(a["output"] != b["output"] or a["instruction"] != b["instruction"] for a, b in pairs)
+
+
+def test_resume_accepts_changed_retries_and_timeouts(tmp_path, setup, morphology, shipped_lexicon, monkeypatch):
+    """--retries, --timeout, --rate-limit, --concurrency and --cache change how answers are fetched, not what is
+    written: they must not block a resume (issue 11)."""
+    monkeypatch.setattr(run, "CHUNK", 16)
+    cfg, aug, filters = setup
+    full, _ = go(tmp_path, "full.jsonl", cfg, aug, filters)
+    crashing = CrashingSynonyms(shipped_lexicon, morphology, ratio=0.3, crash_on=2)
+    with pytest.raises(DataforgeError):
+        go(tmp_path, "x.jsonl", cfg, crashing, filters)
+    other = cfg.model_copy(update={"retries": 9, "timeout": 5.0, "rate_limit": 1.0, "concurrency": 2,
+                                   "cache": str(tmp_path / "elsewhere.sqlite")})
+    out, s = go(tmp_path, "x.jsonl", other, aug, filters, resume=True)
+    assert s["resumed_at"] == 16 and out.read_bytes() == full.read_bytes()

@@ -87,4 +87,4 @@ def test_kenet_is_an_optional_extra_merged_after_the_shipped_lexicon(morphology,
     assert merged.synonyms("soru", "Noun")[0] == shipped_lexicon.synonyms("soru", "Noun")[0]
     assert "süratli" in merged.synonyms("hızlı", "Adj")
     aug = SynonymAugmenter(merged, morphology, ratio=1.0)
-    assert aug.augment_texts(["Sorularımızı sorduk."], [0]) == ["Suallerimizi sorduk."]
+    assert "Suallerimizi" not in aug.augment_texts(["Sorularımızı sorduk."], [0])[0]  # sual is archaic

@@ -1,7 +1,10 @@
 """Turkish synonym lexicons: the curated one shipped in this folder, and KeNet as an optional extra.
 
 A lexicon answers one question: `synonyms(lemma, pos) -> list[str]`, lemmas and POS as zemberek writes them
-(verbs as infinitives: `başlamak`; POS one of Noun, Verb, Adj, Adv).
+(verbs as infinitives: `başlamak`; POS one of Noun, Verb, Adj, Adv). Every word also has a register
+(`registers_tr.tsv`: modern, archaic, formal, colloquial; a word not listed there is modern) that the swap policy
+(augment/swap_policy.py) reads with its frequency band: a register is a property of the word, so it applies to
+whichever lexicon (shipped, KeNet, your TSV) proposed the synonym.
 """
 
 from __future__ import annotations
@@ -12,14 +15,20 @@ from dataforge.errors import MissingDependency, UsageError
 
 POS = ("Noun", "Verb", "Adj", "Adv")
 SHIPPED = "synonyms_tr.tsv"
+REGISTERS_FILE = "registers_tr.tsv"
+REGISTERS = ("modern", "archaic", "formal", "colloquial")
 
 
 class Lexicon:
     """A (lemma, POS) -> synonyms table. Entries are kept in file order so sampling from them is deterministic."""
 
-    def __init__(self, table: dict[tuple[str, str], list[str]], name: str):
+    def __init__(self, table: dict[tuple[str, str], list[str]], name: str, registers: dict[str, str] | None = None):
         self.table = table
         self.name = name
+        self.registers = registers if registers is not None else {}
+
+    def register(self, word: str) -> str:
+        return self.registers.get(word, "modern")
 
     def synonyms(self, lemma: str, pos: str) -> list[str]:
         return self.table.get((lemma, pos), [])
@@ -33,7 +42,7 @@ class Lexicon:
         for key, syns in other.table.items():
             have = table.setdefault(key, [])
             have.extend(s for s in syns if s not in have)
-        return Lexicon(table, f"{self.name}+{other.name}")
+        return Lexicon(table, f"{self.name}+{other.name}", {**other.registers, **self.registers})
 
 
 def parse_tsv(text: str, name: str) -> Lexicon:
@@ -61,7 +70,9 @@ def parse_tsv(text: str, name: str) -> Lexicon:
 def load_shipped() -> Lexicon:
     """The curated lexicon inside the package (found with importlib.resources, so it works from a wheel)."""
     text = resources.files("dataforge.augment.lexicon").joinpath(SHIPPED).read_text(encoding="utf-8")
-    return parse_tsv(text, SHIPPED)
+    lexicon = parse_tsv(text, SHIPPED)
+    lexicon.registers = load_registers()
+    return lexicon
 
 
 def load_file(path: str) -> Lexicon:
@@ -102,11 +113,37 @@ def load_kenet() -> Lexicon:
     return Lexicon(table, "kenet")
 
 
+def parse_registers(text: str, name: str) -> dict[str, str]:
+    """Read `word<TAB>register` lines under a `word\tregister` header; `#` lines are comments."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip().split("\t") != ["word", "register"]:
+        raise UsageError(f"{name}:1: header: expected 'word<TAB>register'")
+    out, problems = {}, []
+    for number, line in enumerate(lines[1:], 2):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or parts[1].strip() not in REGISTERS:
+            problems.append(f"{name}:{number}: line: expected word<TAB>{'|'.join(REGISTERS)}, got {line!r}")
+            continue
+        out[parts[0].strip()] = parts[1].strip()
+    if problems:
+        raise UsageError("\n".join(problems))
+    return out
+
+
+def load_registers() -> dict[str, str]:
+    text = resources.files("dataforge.augment.lexicon").joinpath(REGISTERS_FILE).read_text(encoding="utf-8")
+    return parse_registers(text, REGISTERS_FILE)
+
+
 def load(spec: str) -> Lexicon:
-    """`shipped`, `kenet`, `shipped+kenet`, or a path to a TSV file in the shipped format."""
+    """`shipped`, `kenet`, `shipped+kenet`, or a path to a TSV file in the shipped format; with the shipped
+    registers attached whatever the source."""
     parts = spec.split("+")
     loaded = [load_shipped() if p == "shipped" else load_kenet() if p == "kenet" else load_file(p) for p in parts]
     out = loaded[0]
     for more in loaded[1:]:
         out = out.merged(more)
+    out.registers = load_registers()
     return out

@@ -1,6 +1,6 @@
 """Build synonyms_tr.tsv from the hand-written seed groups.
 
-Usage:  python dataforge/augment/lexicon/build_lexicon.py
+Usage:  python tools/lexicon/build_lexicon.py
 
 Reads synonym_groups_tr.txt (next to this file), resolves every seed word to
 zemberek's ``DictionaryItem.lemma`` for the group's POS (so verb roots such as
@@ -22,9 +22,10 @@ import warnings
 from collections import OrderedDict
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent  # the seed groups live here
+PACKAGE = HERE.parents[1] / "dataforge" / "augment" / "lexicon"  # the TSV the package ships
 SEED = HERE / "synonym_groups_tr.txt"
-OUT = HERE / "synonyms_tr.tsv"
+OUT = PACKAGE / "synonyms_tr.tsv"
 POS_ORDER = ("Noun", "Verb", "Adj", "Adv")
 MAX_SYNONYMS = 4
 TR_ORDER = "abcçdefgğhıijklmnoöprsştuüvyz"

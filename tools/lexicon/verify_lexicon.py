@@ -1,6 +1,6 @@
 """Verify dataforge/augment/lexicon/synonyms_tr.tsv against zemberek.
 
-Usage:  python dataforge/augment/lexicon/verify_lexicon.py [path/to/synonyms_tr.tsv]
+Usage:  python tools/lexicon/verify_lexicon.py [path/to/synonyms_tr.tsv]
 
 Checks, for every entry line ``lemma<TAB>pos<TAB>syn1|syn2|...``:
 
@@ -33,7 +33,7 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
-DEFAULT_TSV = Path(__file__).resolve().parent / "synonyms_tr.tsv"
+DEFAULT_TSV = Path(__file__).resolve().parents[2] / "dataforge" / "augment" / "lexicon" / "synonyms_tr.tsv"
 HEADER = "lemma\tpos\tsynonyms"
 POS_SET = ("Noun", "Verb", "Adj", "Adv")
 MAX_SYNONYMS = 4
