@@ -91,7 +91,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
     augmenter = build_augmenter(cfg)
     _say(args, f"augment: {cfg.method} ready in {time.monotonic() - started:.0f} s")
     summary = augment_file(args.path, args.output, cfg, augmenter, build_filters(cfg), fmt=fmt,
-                           resume=args.resume, progress=not args.quiet,
+                           resume=args.resume, progress=not args.quiet, allow_extra=args.allow_extra,
                            report=None if args.quiet else print_problem)
     data = summary.as_json()
     m = data["methods"][cfg.method]
@@ -377,6 +377,7 @@ def _add_augment(sub: argparse._SubParsersAction) -> None:
                                                                 "(default: user,assistant)")
     p.add_argument("--only-new", action="store_true", default=None, help="write only the new records")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run (OUT.partial + OUT.journal)")
+    p.add_argument("--allow-extra", action="store_true", help="accept unknown top-level fields (kept under meta)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no per-record problems")
 

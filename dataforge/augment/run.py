@@ -170,7 +170,7 @@ def _shape_changed(new_texts: dict) -> str | None:
 
 
 def augment_file(path: str, out: str, cfg: AugmentConfig, augmenter: Augmenter, filters: list, *,
-                 fmt: str = "auto", resume: bool = False, progress: bool = True,
+                 fmt: str = "auto", resume: bool = False, progress: bool = True, allow_extra: bool = False,
                  report: Callable[[Problem], None] | None = None) -> AugmentSummary:
     fmt = resolve_format(path, fmt)
     fingerprint = json.dumps([cfg.model_dump(exclude=set(NOT_IN_OUTPUT)), augmenter.params(), fmt], sort_keys=True)
@@ -183,7 +183,7 @@ def augment_file(path: str, out: str, cfg: AugmentConfig, augmenter: Augmenter, 
     try:
         chunk: list[Record] = []
         seen = 0
-        for rec in iter_records(path, fmt, on_problem=report, summary=fs):
+        for rec in iter_records(path, fmt, allow_extra=allow_extra, on_problem=report, summary=fs):
             seen += 1
             if seen <= done:
                 continue
