@@ -11,14 +11,14 @@ from dataforge.service.db import Database
 
 
 def create_app(cfg: ServiceConfig, db: Database | None = None) -> FastAPI:
-    from dataforge.service.routes import datasets, health, jobs
+    from dataforge.service.routes import datasets, health, jobs, runs
 
     app = FastAPI(title="dataforge", version=__version__,
                   description="The SFT data service: datasets, content-addressed versions, jobs, gated training.")
     app.state.config = cfg
     app.state.db = db or Database(cfg.db_url)
     errors.install(app)
-    for module in (health, datasets, jobs):
+    for module in (health, datasets, jobs, runs):
         app.include_router(module.router)
     return app
 

@@ -15,7 +15,7 @@ from dataforge.service import store, versions
 from dataforge.service.db import Database
 from dataforge.service.errors import ServiceError, not_found
 from dataforge.service.models import Job, Team, now
-from dataforge.service.schemas import CheckParams, CleanParams, JobIn, JobOut, SplitParams
+from dataforge.service.schemas import CheckParams, CleanParams, EvaluateParams, ExportParams, JobIn, JobOut, SplitParams
 
 LOG_TAIL = 20  # lines of the job's log shown in its JSON
 HIDDEN = {"progress.json", "result.json", "error.json", "spec.json"}  # the worker's own files, not artifacts
@@ -56,9 +56,32 @@ def check_params(kind: str, params: dict) -> dict:
         except ValidationError as exc:
             raise _invalid_params(exc) from None
         return dict(params)
-    from dataforge.service.stages import check_run_params, check_train_params
+    if kind == "evaluate":
+        return _typed(EvaluateParams, params)
+    if kind == "export":
+        return _typed(ExportParams, params)
+    from dataforge.service.stages import check_train_params
 
-    return check_train_params(params) if kind == "train" else check_run_params(kind, params)
+    return check_train_params(params)
+
+
+DATA_KINDS = ("check", "clean", "split", "augment", "train")  # take versions; evaluate and export take a run
+
+
+def check_inputs(s: Session, team: Team, body: JobIn, params: dict) -> None:
+    if body.kind in DATA_KINDS and not body.inputs:
+        raise ServiceError(422, "invalid", f"a {body.kind} job needs inputs: version ids", "inputs")
+    if body.kind not in DATA_KINDS:
+        if body.inputs:
+            raise ServiceError(422, "invalid", f"a {body.kind} job takes params.run, not inputs", "inputs")
+        run = s.get(Job, params["run"])
+        if run is None or run.team_id != team.id or run.kind != "train":
+            raise not_found("run", params["run"])
+        if run.state != "succeeded":
+            raise ServiceError(422, "invalid", f"run {run.id} is {run.state}: only a succeeded train job can be "
+                                               f"used", "params.run")
+    for sha in body.inputs:
+        versions.get_version(s, team, sha)  # 404 for unknown ones and other teams' ones
 
 
 def latest_check(s: Session, team_id: int, sha: str) -> dict | None:
@@ -80,11 +103,10 @@ def gate(s: Session, team: Team, inputs: list[str]) -> dict:
 
 
 def submit(s: Session, team: Team, body: JobIn) -> Job:
-    for sha in body.inputs:
-        versions.get_version(s, team, sha)  # 404 for unknown ones and other teams' ones
     if body.dataset is not None:
         versions.check_name(body.dataset)
     params = check_params(body.kind, body.params)
+    check_inputs(s, team, body, params)
     override = None
     if body.kind == "train":
         g = gate(s, team, body.inputs)

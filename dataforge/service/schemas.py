@@ -34,7 +34,8 @@ class Override(Strict):
 
 class JobIn(Strict):
     kind: JobKind
-    inputs: list[str] = Field(min_length=1, description="version ids (sha256) of the team's versions")
+    inputs: list[str] = Field(default_factory=list, description="version ids (sha256) of the team's versions "
+                                                                "(none for evaluate and export: they take params.run)")
     params: dict[str, Any] = Field(default_factory=dict)
     override: Override | None = None
     dataset: str | None = Field(None, description="dataset for derived versions (default: the first input's)")
@@ -59,6 +60,30 @@ class SplitParams(Strict):
     val: float = Field(0.1, ge=0, lt=1)
     test: float = Field(0.0, ge=0, lt=1)
     seed: int = 0
+
+
+class EvaluateParams(Strict):
+    run: str = Field(description="id of a succeeded train job of the team")
+    max_samples: int = Field(8, gt=0, description="records to generate answers for (generation is the slow part)")
+    max_new_tokens: int = Field(48, gt=0)
+    logs_only: bool = Field(False, description="verdict and plots from the training logs only: load no model")
+
+
+class ExportParams(Strict):
+    run: str = Field(description="id of a succeeded train job of the team")
+    merge: bool = True
+    gguf: Literal["f16", "q8_0", "q4_0"] | None = None
+    ollama: bool = False
+
+
+class RunOut(BaseModel):
+    run: str  # the train job's id
+    recipe: str
+    data_versions: list[str]
+    gate: str  # passed | overridden by USER: REASON
+    best_val_loss: float | None
+    verdict: str
+    exports: list[str]
 
 
 class VersionOut(Out):

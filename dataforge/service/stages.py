@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from dataforge.errors import UsageError
@@ -141,8 +142,52 @@ def _record_in_manifest(run_dir: str, service: dict | None) -> None:
     os.replace(tmp, path)
 
 
-def check_run_params(kind: str, params: dict) -> dict:
-    raise ServiceError(422, "invalid", f"kind {kind!r}: not available in this version of the service yet", "kind")
+def run_evaluate(inputs: list[str], params: dict, out: str, progress: Progress, run_dir: str = "") -> dict:
+    import shutil
+
+    from dataforge.evaluate.runner import EvaluateOptions, evaluate_run
+
+    progress("evaluate", 0, 1)
+    report = evaluate_run(run_dir, EvaluateOptions(max_samples=params["max_samples"],
+                                                   max_new_tokens=params["max_new_tokens"],
+                                                   skip_model=params["logs_only"], device="cpu", quiet=True))
+    for key, name in (("html", "report.html"), ("json", "report.json")):  # downloadable from this job too
+        src = report.get("paths", {}).get(key)
+        if src and os.path.exists(src):
+            shutil.copyfile(src, os.path.join(out, name))
+    progress("evaluate", 1, 1)
+    return {"verdict": report.get("overfitting", {}).get("verdict"), "report": "report.html",
+            "report_json": "report.json"}
+
+
+def run_export(inputs: list[str], params: dict, out: str, progress: Progress, run_dir: str = "") -> dict:
+    from dataforge.export.runner import ExportOptions, export_run
+
+    progress("export", 0, 1)
+    result = export_run(run_dir, ExportOptions(merge=params["merge"], gguf=params["gguf"], ollama=params["ollama"],
+                                               out=os.path.join(out, "export"), quiet=True))
+    progress("export", 1, 1)
+    files = sorted(os.path.relpath(os.path.join(r, n), out) for r, _d, ns in os.walk(os.path.join(out, "export"))
+                   for n in ns)
+    return {"files": files, "summary": _relative(result, out)}
+
+
+def run_row(run_dir: str) -> dict:
+    """`dataforge runs`' row of one run directory (recipe, data fingerprint, gate, best val loss, verdict)."""
+    from dataforge.runs import run_row as row
+
+    return row(Path(run_dir))
+
+
+def _relative(obj: Any, root: str) -> Any:
+    """Server paths in a library result shown relative to the job folder."""
+    if isinstance(obj, dict):
+        return {k: _relative(v, root) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_relative(v, root) for v in obj]
+    if isinstance(obj, str) and obj.startswith(root):
+        return os.path.relpath(obj, root)
+    return obj
 
 
 def _one(inputs: list[str]) -> str:
@@ -153,4 +198,5 @@ def _one(inputs: list[str]) -> str:
 
 STAGES: dict[str, Callable[..., dict[str, Any]]] = {
     "check": run_check, "clean": run_clean, "split": run_split, "augment": run_augment, "train": run_train,
+    "evaluate": run_evaluate, "export": run_export,
 }

@@ -60,6 +60,8 @@ def _child(spec: dict) -> None:
 
     try:
         kwargs = {"gate": spec["gate"]} if spec["kind"] == "train" else {}
+        if "run_dir" in spec:
+            kwargs["run_dir"] = spec["run_dir"]
         result = STAGES[spec["kind"]](spec["inputs"], spec["params"], out, progress, **kwargs)
         name, body = "result.json", result
         code = 0
@@ -106,7 +108,10 @@ class Worker:
                 v = versions.get_version(s, team, sha)
                 paths.append(store.blob_path(self.cfg.store, team.id, sha, v.filename))
         gate = dict(job.override or {}, data_versions=job.inputs) if job.kind == "train" else None
-        return {"kind": job.kind, "inputs": paths, "params": job.params, "out": out, "gate": gate}
+        spec = {"kind": job.kind, "inputs": paths, "params": job.params, "out": out, "gate": gate}
+        if "run" in job.params:  # evaluate, export: the train job's run directory
+            spec["run_dir"] = os.path.join(store.job_dir(self.cfg.store, job.team_id, job.params["run"]), "run")
+        return spec
 
     def run(self, job: Job) -> None:
         out = store.job_dir(self.cfg.store, job.team_id, job.id)
