@@ -53,12 +53,12 @@ def client_work(url: str, token: str, c: int, args: argparse.Namespace, lat: dic
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=120) as h:
         for d in range(args.datasets):
             name = f"c{c}-d{d}"
-            r = timed("upload", lambda: h.post(f"/v1/datasets/{name}/versions",
-                                               files={"file": (f"{name}.jsonl", dataset(c, d, args.records))}))
+            body = {"file": (f"{name}.jsonl", dataset(c, d, args.records))}
+            r = timed("upload", lambda n=name, b=body: h.post(f"/v1/datasets/{n}/versions", files=b))
             r.raise_for_status()
             vid = r.json()["id"]
             out["uploads"].append((token, name, vid))
-            r = timed("submit", lambda: h.post("/v1/jobs", json={"kind": "check", "inputs": [vid]}))
+            r = timed("submit", lambda v=vid: h.post("/v1/jobs", json={"kind": "check", "inputs": [v]}))
             r.raise_for_status()
             out["jobs"].append((token, r.json()["id"]))
             timed("get_job", lambda: h.get(f"/v1/jobs/{out['jobs'][-1][1]}"))

@@ -11,6 +11,7 @@ from dataforge.service.db import Database
 
 
 def create_app(cfg: ServiceConfig, db: Database | None = None) -> FastAPI:
+    from dataforge.service import generate
     from dataforge.service.routes import datasets, health, jobs, runs
 
     app = FastAPI(title="dataforge", version=__version__,
@@ -18,7 +19,7 @@ def create_app(cfg: ServiceConfig, db: Database | None = None) -> FastAPI:
     app.state.config = cfg
     app.state.db = db or Database(cfg.db_url)
     errors.install(app)
-    for module in (health, datasets, jobs, runs):
+    for module in (health, datasets, jobs, runs, generate):
         app.include_router(module.router)
     return app
 

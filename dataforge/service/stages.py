@@ -120,10 +120,20 @@ def run_train(inputs: list[str], params: dict, out: str, progress: Progress, gat
     recipe, path = load_recipe(params["recipe"], overrides)
     progress("train", 0, recipe.train.max_steps or 0)
     # the service ran the gate before accepting the job (and recorded any override): no second check here
-    train(recipe, path, skip_gate=True, say=lambda text: print(text, flush=True))
+    train(recipe, path, skip_gate=True, say=lambda text: print(text, flush=True), callbacks=[_steps(progress)])
     _record_in_manifest(run_dir, gate)
-    progress("train", 1, 1)
     return {"run": "run", "manifest": "run/manifest.json"}
+
+
+def _steps(progress: Progress):  # noqa: ANN202
+    """A transformers callback that reports the optimizer steps as the job's progress."""
+    from transformers import TrainerCallback
+
+    class Steps(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001, ANN003, ANN201
+            progress("train", state.global_step, state.max_steps)
+
+    return Steps()
 
 
 def _record_in_manifest(run_dir: str, service: dict | None) -> None:
@@ -200,3 +210,34 @@ STAGES: dict[str, Callable[..., dict[str, Any]]] = {
     "check": run_check, "clean": run_clean, "split": run_split, "augment": run_augment, "train": run_train,
     "evaluate": run_evaluate, "export": run_export,
 }
+
+
+# ---- /v1/generate: the library's loading and generation, used by service/generate.py ---------------------------
+
+def adapter_of(run_dir: str) -> tuple[str, str, str]:
+    """(base model, adapter folder, tokenizer folder) of a run, as `dataforge generate` resolves them."""
+    from dataforge.evaluate.run_dir import open_run
+
+    run = open_run(run_dir)
+    adapter = run.adapter_dir()
+    base = run.base_model()
+    tok = adapter if (adapter / "tokenizer_config.json").exists() else base
+    return str(base), str(adapter), str(tok)
+
+
+def load_base_for_generation(base: str, adapter: str, name: str, tok_dir: str):  # noqa: ANN201
+    from dataforge.evaluate.loading import default_device, load_base, load_tokenizer, load_tuned
+
+    model = load_tuned(load_base(base, device=default_device()), adapter, adapter_name=name)
+    return model, load_tokenizer(tok_dir)
+
+
+def attach_adapter(model, adapter: str, name: str) -> None:  # noqa: ANN001
+    model.load_adapter(adapter, adapter_name=name)
+
+
+def answer(model, tok, name: str, messages: list[dict], max_new_tokens: int) -> str:  # noqa: ANN001
+    from dataforge.evaluate.generation import generate
+
+    model.set_adapter(name)
+    return generate(model, tok, [messages], max_new_tokens=max_new_tokens)[0]

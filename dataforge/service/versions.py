@@ -68,9 +68,13 @@ def store_blob(store_root: str, team_id: int, src: str, sha: str, filename: str)
 
 
 def validate_blob(path: str, rejects: str, filename: str) -> dict:
+    from dataforge.errors import DataforgeError
     from dataforge.validate import validate
 
-    summary = validate([path], rejects=rejects, quiet=True).as_json()
+    try:
+        summary = validate([path], rejects=rejects, quiet=True).as_json()
+    except DataforgeError as exc:  # unreadable as a whole (unknown or mixed format): refused, named by its filename
+        raise ServiceError(422, "invalid", "; ".join(exc.lines()).replace(path, filename), "file") from None
     for f in summary["files"]:
         f["path"] = filename  # never show the server's paths
     if os.path.exists(rejects):  # the same for each reject's "file"

@@ -58,11 +58,14 @@ def test_missing_file_field_and_bad_extension_are_422(server, alpha):
     assert r.status_code in (404, 422)  # never a dataset named '..'
 
 
-def test_unreadable_input_is_422_and_not_stored(alpha):
+def test_unreadable_input_is_422_and_not_stored(server, alpha):
+    before = _store_files(server)
     r = upload(alpha, "mixed", data=b'{"instruction": "a", "output": "b"}\n{"messages": [1]}\n' * 3)
-    assert r.status_code in (201, 422)
-    if r.status_code == 422:
-        assert alpha.get("/v1/datasets/mixed").status_code == 404
+    assert r.status_code == 422
+    assert "mixed formats (line 1 is alpaca, line 2 is chat)" in r.json()["error"]["message"]
+    assert "/store/" not in r.json()["error"]["message"]
+    assert alpha.get("/v1/datasets/mixed").status_code == 404
+    assert _store_files(server) == before
 
 
 def _store_files(server) -> set[str]:

@@ -10,7 +10,7 @@ from tests.service.conftest import SAMPLE, submit, upload, wait_job
 pytestmark = pytest.mark.slow
 
 
-def test_upload_check_clean_train_evaluate_export(alpha):
+def test_upload_check_clean_train_evaluate_export_generate(alpha, beta):
     lines = (SAMPLE / "chat_tr.jsonl").read_bytes()
     raw = upload(alpha, "pipeline", data=lines + lines[: lines.index(b"\n") + 1], name="p.jsonl").json()
     assert raw["summary"]["valid"] == 75
@@ -26,6 +26,7 @@ def test_upload_check_clean_train_evaluate_export(alpha):
     assert train.status_code == 201, train.text
     run = wait_job(alpha, train.json()["id"], timeout=600)
     assert run["state"] == "succeeded", run["error"] or run["log_tail"]
+    assert run["progress"] == {"stage": "train", "done": 12, "total": 12}
     manifest = json.loads(alpha.get(f"/v1/jobs/{run['id']}/files/run/manifest.json").text)
     assert manifest["service"]["data_versions"] == [v] and manifest["service"]["gate"]["passed"] is True
 
@@ -44,3 +45,14 @@ def test_upload_check_clean_train_evaluate_export(alpha):
     assert row["data_versions"] == [v] and row["gate"] == "passed" and row["recipe"] == "tiny-cpu"
     assert row["best_val_loss"] is not None and row["best_val_loss"] > 0
     assert row["exports"] == [f"/v1/jobs/{ex['id']}/files"]
+
+    ask = {"adapter": run["id"], "messages": [{"role": "user", "content": "Merhaba, nasılsın?"}],
+           "max_new_tokens": 8}
+    first = alpha.post("/v1/generate", json=ask)
+    assert first.status_code == 200, first.text
+    assert isinstance(first.json()["text"], str) and first.json()["base_was_loaded"] is True
+    again = alpha.post("/v1/generate", json=ask).json()
+    assert again["base_was_loaded"] is False and again["text"] == first.json()["text"]  # cached base, greedy
+    assert beta.post("/v1/generate", json=ask).status_code == 404
+    bad = alpha.post("/v1/generate", json={**ask, "temperature": 2})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "temperature"
