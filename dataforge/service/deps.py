@@ -27,13 +27,6 @@ def session(db: Database = Depends(get_db)) -> Iterator[Session]:
         yield s
 
 
-def writing(db: Database = Depends(get_db)) -> Iterator[Session]:
-    """A session for routes that write: on SQLite it takes the write lock at BEGIN, because a read transaction
-    that later writes fails at once (not after the busy timeout) when another writer committed meanwhile."""
-    with db.session(immediate=True) as s:
-        yield s
-
-
 def current_team(request: Request, db: Database = Depends(get_db)) -> Team:
     auth = request.headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
@@ -47,7 +40,8 @@ def current_team(request: Request, db: Database = Depends(get_db)) -> Team:
     return team
 
 
-# "function" scope: the transaction commits before the response is sent, so a client that reads right after a
-# write sees it (the default scope commits only after the response has gone out).
+# Routes only read through this dependency; they write in `with db.session(immediate=True)` inside the route, so
+# SQLite's write lock is taken at BEGIN (a read transaction that later writes fails at once when another writer
+# committed meanwhile) and released before the thread returns to the event loop. "function" scope ends the read
+# transaction before the response is sent.
 READ = Depends(session, scope="function")
-WRITE = Depends(writing, scope="function")

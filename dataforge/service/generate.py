@@ -10,7 +10,6 @@ import threading
 from collections import OrderedDict
 
 from fastapi import APIRouter, Depends
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -85,18 +84,18 @@ CACHE = Cache()
 
 
 @router.post("", response_model=GenerateOut)
-async def generate(body: GenerateIn, team: Team = Depends(current_team), s: Session = READ,
+def generate(body: GenerateIn, team: Team = Depends(current_team), s: Session = READ,
                    cfg: ServiceConfig = Depends(get_config)) -> GenerateOut:
     job = s.get(Job, body.adapter)
     if job is None or job.team_id != team.id or job.kind != "train" or job.state != "succeeded":
         raise not_found("adapter", body.adapter)
     run_dir = os.path.join(store.job_dir(cfg.store, team.id, job.id), "run")
-    base, adapter_dir, tok_dir = await run_in_threadpool(stages.adapter_of, run_dir)
+    base, adapter_dir, tok_dir = stages.adapter_of(run_dir)  # a sync route: FastAPI runs it in a thread
     if body.base is not None and body.base != base:
         raise ServiceError(422, "invalid", f"adapter {job.id} was trained on another base: leave `base` out",
                            "base")
     # the cache key is the base itself: a run-local base (the tiny demo's) is a path inside that team's store
-    text, fresh, n = await run_in_threadpool(CACHE.run, base, adapter_dir, job.id, tok_dir,
-                                             [m.model_dump() for m in body.messages], body.max_new_tokens)
+    text, fresh, n = CACHE.run(base, adapter_dir, job.id, tok_dir, [m.model_dump() for m in body.messages],
+                               body.max_new_tokens)
     return GenerateOut(adapter=job.id, base="run-local base" if base.startswith(cfg.store) else base,
                        text=text, base_was_loaded=fresh, adapters_on_base=n)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -62,6 +63,10 @@ def serve(cfg: ServiceConfig, host: str, port: int, workers: int) -> None:
     migrate(db.engine)
     pool = Pool(cfg, workers)
     pool.start()
+    # uvicorn shuts down on SIGTERM/SIGINT and then raises the signal again under the handler that was there
+    # before it started: with the default one the process would die right there, before stopping the workers.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     try:
         uvicorn.run(create_app(cfg, db), host=host, port=port, log_level="warning")
     finally:

@@ -18,6 +18,8 @@ import sys
 import time
 import traceback
 
+from sqlalchemy.exc import OperationalError
+
 from dataforge import __version__
 from dataforge.service import jobs, store, versions
 from dataforge.service.config import ServiceConfig
@@ -29,10 +31,11 @@ BEAT_S = 1.0
 KILL_GRACE_S = 5.0  # after SIGTERM, the job's process group gets this long before SIGKILL
 
 
-def _die_with_parent() -> None:
-    """Linux: the job's process gets SIGKILL when its worker dies, so a killed worker leaves no orphan behind."""
+def _die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Linux: get `sig` when the parent dies. A job's process is killed with its worker, and a worker is told to
+    stop with its server, so nothing is left behind polling the database."""
     try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, sig)  # PR_SET_PDEATHSIG
     except OSError:
         pass
 
@@ -90,11 +93,22 @@ class Worker:
 
     def loop(self) -> None:
         last_reap = 0.0
+        parent = os.getppid()
         while not self.stopping:
+            if os.getppid() != parent:  # the server is gone (and PDEATHSIG did not reach us): stop too
+                break
             if time.monotonic() - last_reap > 2.0:
-                jobs.reap(self.db, self.cfg.heartbeat_timeout)
+                try:
+                    jobs.reap(self.db, self.cfg.heartbeat_timeout)
+                except OperationalError as exc:
+                    print(f"worker {self.name}: reaping failed, trying again: {exc}", file=sys.stderr)
                 last_reap = time.monotonic()
-            job = jobs.claim(self.db, self.name)
+            try:
+                job = jobs.claim(self.db, self.name)
+            except OperationalError as exc:
+                print(f"worker {self.name}: claiming failed, trying again: {exc}", file=sys.stderr)
+                time.sleep(POLL_S)
+                continue
             if job is None:
                 time.sleep(POLL_S)
                 continue
@@ -130,7 +144,12 @@ class Worker:
         while proc.is_alive():
             proc.join(BEAT_S)
             progress = _read(os.path.join(out, "progress.json"))
-            if jobs.beat(self.db, job.id, progress) and not cancelled:
+            try:
+                wants_cancel = jobs.beat(self.db, job.id, progress)
+            except OperationalError as exc:  # the database is busy or away for a moment: beat again next second
+                print(f"worker {self.name}: heartbeat of job {job.id} failed: {exc}", file=sys.stderr)
+                continue
+            if wants_cancel and not cancelled:
                 cancelled = True
                 _kill(proc)
             elif self.stopping:
@@ -236,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     worker = Worker(cfg, args.name or f"{socket.gethostname()}:{os.getpid()}")
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
+    _die_with_parent(signal.SIGTERM)
     preload()
     worker.loop()
     return 0

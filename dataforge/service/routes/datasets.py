@@ -37,17 +37,24 @@ async def upload(name: str, request: Request, response: Response, team: Team = D
     up = await store.receive(request, tmp, cfg.max_upload_bytes)
     sha = up.sha.hexdigest()
     summary = await run_in_threadpool(versions.store_blob, cfg.store, team.id, up.tmp, sha, up.filename)
+    # the database work runs in a thread, never on the event loop: a blocked loop could not finish the
+    # request that holds SQLite's write lock, and both would wait out the busy timeout
+    out, created = await run_in_threadpool(_add, db, team, name, sha, up.filename, up.size, summary)
+    response.status_code = 201 if created else 200
+    return out
+
+
+def _add(db: Database, team: Team, name: str, sha: str, filename: str, size: int,
+         summary: dict) -> tuple[VersionOut, bool]:
     for attempt in range(2):  # a concurrent first upload to the same new dataset may win the unique constraint
         try:
             with db.session(immediate=True) as s:
-                v, created = versions.add_version(s, team, name, sha, up.filename, up.size, summary)
-                out = version_out(s, v, name)
-            break
+                v, created = versions.add_version(s, team, name, sha, filename, size, summary)
+                return version_out(s, v, name), created
         except IntegrityError:
             if attempt:
                 raise
-    response.status_code = 201 if created else 200
-    return out
+    raise AssertionError("unreachable")
 
 
 @router.get("", response_model=list[str])

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from dataforge.service import jobs, store
 from dataforge.service.config import ServiceConfig
-from dataforge.service.deps import READ, WRITE, current_team, get_config
+from dataforge.service.db import Database
+from dataforge.service.deps import READ, current_team, get_config, get_db
 from dataforge.service.models import Job, Team
 from dataforge.service.schemas import JobIn, JobOut
 
@@ -17,11 +18,13 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 
 @router.post("", response_model=JobOut, status_code=201)
-def submit(body: JobIn, team: Team = Depends(current_team), s: Session = WRITE,
+def submit(body: JobIn, team: Team = Depends(current_team), db: Database = Depends(get_db),
            cfg: ServiceConfig = Depends(get_config)) -> JobOut:
     """Queue a job. Params are checked by the stage's typed config; train is refused (422) when an input's latest
     check did not pass, unless `override: {user, reason}` is given (recorded in the run manifest)."""
-    return jobs.job_out(jobs.submit(s, team, body), cfg.store)
+    with db.session(immediate=True) as s:  # the write lock is held only inside this thread, briefly
+        job = jobs.submit(s, team, body)
+    return jobs.job_out(job, cfg.store)
 
 
 @router.get("", response_model=list[JobOut])
@@ -44,11 +47,12 @@ def show(job_id: str, team: Team = Depends(current_team), s: Session = READ,
 
 
 @router.delete("/{job_id}", response_model=JobOut)
-def cancel(job_id: str, team: Team = Depends(current_team), s: Session = WRITE,
+def cancel(job_id: str, team: Team = Depends(current_team), db: Database = Depends(get_db),
            cfg: ServiceConfig = Depends(get_config)) -> JobOut:
     """Cancel: a queued job at once; a running one is killed by its worker within about a second."""
-    job = jobs.get_job(s, team, job_id)
-    jobs.cancel(s, job)
+    with db.session(immediate=True) as s:
+        job = jobs.get_job(s, team, job_id)
+        jobs.cancel(s, job)
     return jobs.job_out(job, cfg.store)
 
 
