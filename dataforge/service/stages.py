@@ -176,10 +176,27 @@ def run_export(inputs: list[str], params: dict, out: str, progress: Progress, ru
     progress("export", 0, 1)
     result = export_run(run_dir, ExportOptions(merge=params["merge"], gguf=params["gguf"], ollama=params["ollama"],
                                                out=os.path.join(out, "export"), quiet=True))
+    command = vllm_command(run_dir, os.path.basename(out))
+    with open(os.path.join(out, "export", "vllm_serve.sh"), "w", encoding="utf-8") as fh:
+        fh.write("#!/bin/sh\n# production: this run's adapter on vLLM's multi-LoRA server (add more --lora-modules)\n"
+                 + command + "\n")
     progress("export", 1, 1)
     files = sorted(os.path.relpath(os.path.join(r, n), out) for r, _d, ns in os.walk(os.path.join(out, "export"))
                    for n in ns)
-    return {"files": files, "summary": _relative(result, out)}
+    return {"files": files, "summary": _relative(result, out), "vllm_command": command}
+
+
+def vllm_command(run_dir: str, name: str) -> str:
+    """`vllm serve BASE --enable-lora --lora-modules NAME=ADAPTER`: the same adapter served by vLLM, which keeps
+    one base and switches LoRA adapters per request (the `model` field names the adapter)."""
+    import shlex
+
+    base, adapter, _ = adapter_of(run_dir)
+    import json
+
+    rank = json.loads((Path(adapter) / "adapter_config.json").read_text(encoding="utf-8")).get("r", 16)
+    return (f"vllm serve {shlex.quote(base)} --enable-lora --max-lora-rank {max(8, int(rank))} "
+            f"--lora-modules {shlex.quote(name)}={shlex.quote(adapter)}")
 
 
 def run_row(run_dir: str) -> dict:

@@ -39,6 +39,8 @@ def test_upload_check_clean_train_evaluate_export_generate(alpha, beta):
     ex = wait_job(alpha, submit(alpha, "export", [], params={"run": run["id"]}).json()["id"], timeout=600)
     assert ex["state"] == "succeeded", ex["error"] or ex["log_tail"]
     assert "export/merged/config.json" in ex["files"]
+    assert ex["result"]["vllm_command"].startswith("vllm serve ") and "--enable-lora" in ex["result"]["vllm_command"]
+    assert f"--lora-modules {ex['id']}=" in alpha.get(f"/v1/jobs/{ex['id']}/files/export/vllm_serve.sh").text
 
     rows = {r["run"]: r for r in alpha.get("/v1/runs").json()}
     row = rows[run["id"]]
