@@ -57,6 +57,10 @@ def test_bad_params_are_422_naming_the_key(alpha, chat):
     assert r.status_code == 422 and r.json()["error"]["field"] == "kind"
     r = submit(alpha, "check", ["0" * 64])
     assert r.status_code == 404
+    r = submit(alpha, "check", [])
+    assert r.status_code == 422 and r.json()["error"]["field"] == "inputs"
+    r = submit(alpha, "evaluate", [], params={"run": "f" * 32})
+    assert r.status_code == 404 and r.json()["error"]["message"] == f"run {'f' * 32!r} not found"
 
 
 def test_gate_refuses_train_then_clean_fixes_it(alpha, dirty):
@@ -130,3 +134,16 @@ def test_cancel_a_running_job(alpha):
     assert done["state"] == "cancelled" and done["error"] == "cancelled while running"
     assert alpha.delete(f"/v1/jobs/{job['id']}").status_code == 409
     json.dumps(done)
+
+
+@pytest.mark.slow
+def test_augment_synonym_makes_a_version_with_lineage(alpha):
+    v = upload(alpha, "instr", SAMPLE / "instructions_tr.jsonl").json()
+    job = wait_job(alpha, submit(alpha, "augment", [v["id"]], params={"method": "synonym", "seed": 0}).json()["id"],
+                   timeout=600)
+    assert job["state"] == "succeeded", job["error"] or job["log_tail"]
+    new = alpha.get(f"/v1/datasets/instr/versions/{job['result']['versions']['augmented']}").json()
+    assert new["lineage"]["kind"] == "augment" and new["lineage"]["parents"] == [v["id"]]
+    assert new["lineage"]["params"]["method"] == "synonym"
+    assert new["summary"]["invalid"] == 0
+    assert new["summary"]["records"] == job["result"]["summary"]["written"] > v["summary"]["records"]

@@ -56,5 +56,6 @@ def test_upload_check_clean_train_evaluate_export_generate(alpha, beta):
     again = alpha.post("/v1/generate", json=ask).json()
     assert again["base_was_loaded"] is False and again["text"] == first.json()["text"]  # cached base, greedy
     assert beta.post("/v1/generate", json=ask).status_code == 404
+    assert beta.get("/v1/runs").json() == []
     bad = alpha.post("/v1/generate", json={**ask, "temperature": 2})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "temperature"
