@@ -82,6 +82,7 @@ bench: install
 	$(PY) bench/augment/synonym.py
 	$(PY) bench/augment/backtranslate.py
 	$(PY) bench/gguf_export_memory.py
+	$(PY) bench/service_load.py
 	$(PY) bench/train_gpu.py --smoke   # on a GPU machine: $(PY) bench/train_gpu.py
 
 lint: install

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -82,6 +83,7 @@ def main() -> int:
     p.add_argument("--records", type=int, default=20, help="records per dataset")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--db", help="postgresql://... (default: SQLite under a temporary home)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary home (database, store, server.log)")
     args = p.parse_args()
     home = tempfile.mkdtemp(prefix="dataforge-load-")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -126,6 +128,8 @@ def main() -> int:
     finally:
         srv.send_signal(signal.SIGTERM)
         srv.wait(60)
+        if not args.keep:
+            shutil.rmtree(home, ignore_errors=True)
     n = args.clients * args.datasets
     print(f"{args.clients} clients x {args.datasets} datasets ({args.records} records each), {args.workers} workers, "
           f"{'PostgreSQL' if args.db else 'SQLite'}: wall {wall:.1f} s")
