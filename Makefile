@@ -9,7 +9,7 @@ OUT    := out/demo
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install system demo test test-fast fuzz bench lint
+.PHONY: install system apt serve demo test test-fast fuzz bench lint
 
 install: $(VENV)/.installed system
 
@@ -20,13 +20,26 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[all,dev]'
 	touch $@
 
-# Debian's chromium, for the test that screenshots report.html (it skips, saying why, when chromium is missing)
+# Debian's chromium, for the test that screenshots report.html (it skips, saying why, when chromium is missing),
+# and Debian's postgresql, for the service tests on PostgreSQL (the test fixture starts its own server with
+# initdb/pg_ctl; they skip, saying why, when it is missing)
 system:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
-	      || echo "could not install chromium: the report screenshot test will be skipped"; \
-	  else echo "chromium not installed: the report screenshot test will be skipped (apt-get install chromium)"; fi; }
+	@command -v chromium >/dev/null 2>&1 || $(MAKE) -s apt PKG=chromium WHY="the report screenshot test"
+	@{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || \
+	  $(MAKE) -s apt PKG=postgresql WHY="the service's PostgreSQL tests"
+
+apt:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PKG) >/dev/null; } \
+	    || echo "could not install $(PKG): $(WHY) will be skipped"; \
+	else echo "$(PKG) not installed: $(WHY) will be skipped (apt-get install $(PKG))"; fi
+
+# the service on a local home: a token for team `demo` is printed first (README: "Try the service")
+SERVE_HOME ?= out/serve
+serve: install
+	@mkdir -p $(SERVE_HOME)
+	@$(BIN)/dataforge serve token create --team demo --home $(SERVE_HOME)
+	$(BIN)/dataforge serve --home $(SERVE_HOME) --port 8000 --workers 2
 
 RUN := runs/tiny-cpu
 
@@ -73,6 +86,7 @@ bench: install
 	$(PY) bench/augment/synonym.py
 	$(PY) bench/augment/backtranslate.py
 	$(PY) bench/gguf_export_memory.py
+	$(PY) bench/service_load.py
 	$(PY) bench/train_gpu.py --smoke   # on a GPU machine: $(PY) bench/train_gpu.py
 
 lint: install

@@ -430,6 +430,53 @@ def _add_split(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-q", "--quiet", action="store_true")
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from dataforge.service.config import ServiceConfig
+
+    cfg = ServiceConfig.from_env(args.home, args.db)
+    if args.serve_command is None:
+        from dataforge.service.server import serve
+
+        print(f"dataforge serve: http://{args.host}:{args.port} (API docs at /docs), home {cfg.home}, "
+              f"{args.workers} workers", file=sys.stderr)
+        serve(cfg, args.host, args.port, args.workers)
+        return 0
+    from dataforge.service.auth import create_token, revoke_token
+    from dataforge.service.server import open_db
+
+    with open_db(cfg).session(immediate=True) as s:
+        if args.token_command == "create":
+            token = create_token(s, args.team)
+        else:
+            n = revoke_token(s, args.token)
+    if args.token_command == "create":
+        print(f"token for team {args.team} (shown once; only its hash is stored):", file=sys.stderr)
+        print(token)
+    else:
+        print(f"revoked {n} token(s)", file=sys.stderr)
+    return 0
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="the SFT data service: HTTP API + job workers (see docs/service.md)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--home", default="dataforge-home", metavar="DIR", help="state and artifact store")
+    p.add_argument("--workers", type=int, default=2, metavar="N", help="job worker processes (default: 2)")
+    p.add_argument("--db", metavar="URL", help="postgresql://... (default: SQLite under --home)")
+    ssub = p.add_subparsers(dest="serve_command", metavar="token")
+    t = ssub.add_parser("token", help="create or revoke API tokens").add_subparsers(dest="token_command",
+                                                                                    required=True)
+    for name in ("create", "revoke"):
+        c = t.add_parser(name)
+        c.add_argument("--home", default=argparse.SUPPRESS, metavar="DIR")
+        c.add_argument("--db", default=argparse.SUPPRESS, metavar="URL")
+        if name == "create":
+            c.add_argument("--team", required=True, help="team name (created on first use)")
+        else:
+            c.add_argument("token", metavar="TOKEN", help="the token, or the prefix printed when it was created")
+
+
 # command name -> (parser builder, handler). tests/test_cli.py keeps this in sync with the parser.
 COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
     "validate": (_add_validate, cmd_validate),
@@ -444,6 +491,7 @@ COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
     "export": (_add_export, cmd_export),
     "generate": (_add_generate, cmd_generate),
     "runs": (_add_runs, cmd_runs),
+    "serve": (_add_serve, cmd_serve),
 }
 
 

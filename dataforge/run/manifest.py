@@ -96,6 +96,17 @@ class Process(_Strict):
     host: str
 
 
+class ServiceRecord(_Strict):
+    """What `dataforge serve` accepted before it queued the training: its gate per data version, or the
+    override that let a failed gate through, with who decided and why."""
+
+    data_versions: list[str] = Field(description="the dataset version ids (sha256) the run trained on")
+    gate: dict[str, Any] = Field(description="the service's gate: passed, the latest check of each version, "
+                                 "the failed ones")
+    user: str | None = Field(None, description="who overrode a failed gate")
+    reason: str | None = Field(None, description="why the failed gate was accepted")
+
+
 class Manifest(_Strict):
     schema_version: Literal[2] = Field(SCHEMA_VERSION, description="2; a run of another version is refused with "
                                        "one clear error")
@@ -130,6 +141,8 @@ class Manifest(_Strict):
                                      "run, resumed parts included")
     eval_loss: float | None = Field(None, description="val loss of the final model")
     error: str | None = Field(None, description="why the run stopped, when it did not complete")
+    service: ServiceRecord | None = Field(None, description="train jobs of `dataforge serve`: data version ids and "
+                                          "the gate or override the service accepted")
 
     def write(self, path: Path) -> Path:
         if os.environ.get("RANK", "0") != "0":  # under accelerate launch only the main process writes it

@@ -1,0 +1,265 @@
+"""A job worker: a separate process started by `dataforge serve`. It claims jobs from the database, runs each in
+its own child process (so cancel can kill it, and a crash in a stage cannot take the worker down), beats every
+second with the child's progress, and turns the child's result into job state and new versions.
+
+    python -m dataforge.service.worker --home DIR [--db URL] [--name NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import time
+import traceback
+
+from sqlalchemy.exc import OperationalError
+
+from dataforge import __version__
+from dataforge.service import jobs, store, versions
+from dataforge.service.config import ServiceConfig
+from dataforge.service.db import Database
+from dataforge.service.models import Job, Team, Version
+
+POLL_S = 0.5  # how often an idle worker looks for a queued job
+BEAT_S = 1.0
+KILL_GRACE_S = 5.0  # after SIGTERM, the job's process group gets this long before SIGKILL
+
+
+def _die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Linux: get `sig` when the parent dies. A job's process is killed with its worker, and a worker is told to
+    stop with its server, so nothing is left behind polling the database."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, sig)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _child(spec: dict) -> None:
+    """The job's own process: runs one stage, writes result.json or error.json into the job folder."""
+    os.setsid()  # its own process group: cancel kills the stage's helpers (pools, tokenizer threads) too
+    _die_with_parent()
+    out = spec["out"]
+    log = os.open(os.path.join(out, "log.txt"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    sys.stdout = os.fdopen(1, "w", buffering=1)
+    sys.stderr = os.fdopen(2, "w", buffering=1)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        tmp = os.path.join(out, "progress.json.tmp")
+        with open(tmp, "w") as fh:
+            json.dump({"stage": stage, "done": done, "total": total}, fh)
+        os.replace(tmp, os.path.join(out, "progress.json"))
+
+    from dataforge.errors import DataforgeError
+    from dataforge.service.errors import ServiceError
+    from dataforge.service.stages import STAGES
+
+    try:
+        kwargs = {"gate": spec["gate"]} if spec["kind"] == "train" else {}
+        if "run_dir" in spec:
+            kwargs["run_dir"] = spec["run_dir"]
+        result = STAGES[spec["kind"]](spec["inputs"], spec["params"], out, progress, **kwargs)
+        name, body = "result.json", result
+        code = 0
+    except DataforgeError as exc:
+        name, body, code = "error.json", {"error": "\n".join(exc.lines())}, 1
+    except ServiceError as exc:
+        name, body, code = "error.json", {"error": exc.message}, 1
+    except BaseException as exc:  # a bug in a stage: the traceback goes to the job's log, one line to the job
+        traceback.print_exc()
+        name, body, code = "error.json", {"error": f"internal error: {type(exc).__name__}: {exc}"}, 1
+    with open(os.path.join(out, name + ".tmp"), "w") as fh:
+        json.dump(body, fh, ensure_ascii=False, default=str)
+    os.replace(os.path.join(out, name + ".tmp"), os.path.join(out, name))
+    sys.stdout.flush()
+    os._exit(code)
+
+
+class Worker:
+    def __init__(self, cfg: ServiceConfig, name: str):
+        self.cfg, self.name = cfg, name
+        self.db = Database(cfg.db_url)
+        self.stopping = False
+
+    def stop(self, *_args: object) -> None:
+        self.stopping = True
+
+    def loop(self) -> None:
+        last_reap = 0.0
+        parent = os.getppid()
+        while not self.stopping:
+            if os.getppid() != parent:  # the server is gone (and PDEATHSIG did not reach us): stop too
+                break
+            if time.monotonic() - last_reap > 2.0:
+                try:
+                    jobs.reap(self.db, self.cfg.heartbeat_timeout)
+                except OperationalError as exc:
+                    print(f"worker {self.name}: reaping failed, trying again: {exc}", file=sys.stderr)
+                last_reap = time.monotonic()
+            try:
+                job = jobs.claim(self.db, self.name)
+            except OperationalError as exc:
+                print(f"worker {self.name}: claiming failed, trying again: {exc}", file=sys.stderr)
+                time.sleep(POLL_S)
+                continue
+            if job is None:
+                time.sleep(POLL_S)
+                continue
+            self.run(job)
+
+    def _spec(self, job: Job, out: str) -> dict:
+        with self.db.session() as s:
+            team = s.get(Team, job.team_id)
+            paths = []
+            for sha in job.inputs:
+                v = versions.get_version(s, team, sha)
+                paths.append(store.blob_path(self.cfg.store, team.id, sha, v.filename))
+        gate = dict(job.override or {}, data_versions=job.inputs) if job.kind == "train" else None
+        spec = {"kind": job.kind, "inputs": paths, "params": job.params, "out": out, "gate": gate}
+        if "run" in job.params:  # evaluate, export: the train job's run directory
+            spec["run_dir"] = os.path.join(store.job_dir(self.cfg.store, job.team_id, job.params["run"]), "run")
+        return spec
+
+    def run(self, job: Job) -> None:
+        out = store.job_dir(self.cfg.store, job.team_id, job.id)
+        for leftover in ("result.json", "error.json", "progress.json"):  # a job run again after a restart
+            store.discard(os.path.join(out, leftover))
+        os.makedirs(out, exist_ok=True)
+        start = time.monotonic()
+        try:
+            spec = self._spec(job, out)
+        except Exception as exc:  # an input vanished: fail the job, keep the worker
+            jobs.finish(self.db, job.id, "failed", time.monotonic() - start, error=f"cannot start: {exc}")
+            return
+        proc = multiprocessing.get_context("fork").Process(target=_child, args=(spec,), daemon=False)
+        proc.start()
+        cancelled = False
+        while proc.is_alive():
+            proc.join(BEAT_S)
+            progress = _read(os.path.join(out, "progress.json"))
+            try:
+                wants_cancel = jobs.beat(self.db, job.id, progress)
+            except OperationalError as exc:  # the database is busy or away for a moment: beat again next second
+                print(f"worker {self.name}: heartbeat of job {job.id} failed: {exc}", file=sys.stderr)
+                continue
+            if wants_cancel and not cancelled:
+                cancelled = True
+                _kill(proc)
+            elif self.stopping:
+                _kill(proc)
+                jobs.requeue(self.db, job.id)
+                return
+        seconds = time.monotonic() - start
+        if cancelled:
+            jobs.finish(self.db, job.id, "cancelled", seconds, error="cancelled while running")
+            return
+        result, error = _read(os.path.join(out, "result.json")), _read(os.path.join(out, "error.json"))
+        if result is None:
+            why = error["error"] if error else f"the job's process exited with code {proc.exitcode}"
+            jobs.finish(self.db, job.id, "failed", seconds, error=why)
+            return
+        try:
+            result["versions"] = self._derive(job, out, result.get("versions") or {})
+        except Exception as exc:
+            jobs.finish(self.db, job.id, "failed", seconds, error=f"storing the outputs failed: {exc}")
+            return
+        jobs.finish(self.db, job.id, "succeeded", seconds, result=result)
+
+    def _derive(self, job: Job, out: str, made: dict[str, str]) -> dict[str, str]:
+        """Each derived file becomes a version of the dataset (the first input's unless the job named one),
+        with its lineage: parents, job, kind, params, tool version."""
+        import hashlib
+
+        ids: dict[str, str] = {}
+        for role, rel in made.items():
+            path = os.path.join(out, rel)
+            h = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            sha = h.hexdigest()
+            filename = f"{job.kind}-{role}.jsonl"
+            size = os.path.getsize(path)
+            # keep the job's own copy downloadable: the store gets a hard link (the same bytes, no copy)
+            link = path + ".store"
+            os.link(path, link)
+            summary = versions.store_blob(self.cfg.store, job.team_id, link, sha, filename)
+            lineage = {"parents": job.inputs, "job": job.id, "kind": job.kind, "role": role, "params": job.params,
+                       "tool": f"dataforge {__version__}"}
+            with self.db.session(immediate=True) as s:
+                team = s.get(Team, job.team_id)
+                dataset = job.params.get("dataset") or self._dataset_of(s, team, job.inputs[0])
+                v, _ = versions.add_version(s, team, dataset, sha, filename, size, summary, lineage)
+                ids[role] = v.sha256
+        return ids
+
+    @staticmethod
+    def _dataset_of(s, team: Team, sha: str) -> str:  # noqa: ANN001
+        from dataforge.service.models import Dataset
+
+        v: Version = versions.get_version(s, team, sha)
+        return s.get(Dataset, v.dataset_id).name
+
+
+def _read(path: str) -> dict | None:
+    try:
+        with open(path) as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def _kill(proc: multiprocessing.Process) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    proc.join(KILL_GRACE_S)
+    if proc.is_alive():
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.join()
+
+
+def preload() -> None:
+    """Import the check's heavy modules once in the worker, before any fork: each job's process then starts with
+    them loaded (great-expectations alone takes about 3 s to import). DATAFORGE_WORKER_PRELOAD=0 turns it off."""
+    if os.environ.get("DATAFORGE_WORKER_PRELOAD", "1") == "0":
+        return
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    try:
+        import great_expectations  # noqa: F401
+        import polars  # noqa: F401
+
+        import dataforge.quality.gate  # noqa: F401
+    except ImportError:  # the quality extra is missing: the check job says what to install when it runs
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="dataforge-worker")
+    p.add_argument("--home", required=True)
+    p.add_argument("--db")
+    p.add_argument("--name")
+    args = p.parse_args(argv)
+    cfg = ServiceConfig.from_env(args.home, args.db)
+    worker = Worker(cfg, args.name or f"{socket.gethostname()}:{os.getpid()}")
+    signal.signal(signal.SIGTERM, worker.stop)
+    signal.signal(signal.SIGINT, worker.stop)
+    _die_with_parent(signal.SIGTERM)
+    preload()
+    worker.loop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
