@@ -20,6 +20,11 @@ def _emit_json(obj: object) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
+def print_problem(problem) -> None:
+    """One problem with one place in the input, one line on stderr: `path:line: field: message`."""
+    print(problem, file=sys.stderr)
+
+
 def _say(args: argparse.Namespace, text: str) -> None:
     if not getattr(args, "quiet", False):
         print(text, file=sys.stderr)
@@ -38,7 +43,7 @@ def _guard(inputs: list[str], outputs: dict[str, str | None]) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from dataforge.validate import print_problem, validate
+    from dataforge.validate import validate
 
     _guard(args.paths, {"--out": args.out, "--rejects": args.rejects})
     summary = validate(args.paths, args.format, out=args.out, rejects=args.rejects,
@@ -57,7 +62,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     from dataforge.convert import convert
-    from dataforge.validate import print_problem
 
     _guard([args.path], {"-o": args.output})
     summary = convert(args.path, args.to, args.output, fmt=args.format, lossy=args.lossy,
@@ -77,7 +81,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
     from dataforge.augment import build_augmenter, build_filters
     from dataforge.augment.config import AugmentConfig, load_config
     from dataforge.augment.run import augment_file
-    from dataforge.validate import print_problem, resolve_format
+    from dataforge.validate import resolve_format
 
     _guard([args.path], {"-o": args.output})
     names = set(AugmentConfig.model_fields)
@@ -110,7 +114,6 @@ def cmd_augment(args: argparse.Namespace) -> int:
     return 1 if data["invalid_input"] else 0
 def cmd_check(args: argparse.Namespace) -> int:
     from dataforge.quality.gate import run_gate
-    from dataforge.validate import print_problem
 
     result = run_gate(args.paths, suite=args.suite, report_dir=args.report_dir, tokenizer=args.tokenizer,
                       max_seq_len=args.max_seq_len, lang=args.lang, backend=args.lang_backend,
@@ -134,7 +137,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_clean(args: argparse.Namespace) -> int:
     from dataforge.clean import clean
-    from dataforge.validate import print_problem
 
     _guard([args.path], {"-o": args.output, "--drops": args.drops})
     s = clean(args.path, args.output, fmt=args.format, dedup=args.dedup, redact_pii=args.redact_pii,
@@ -151,7 +153,6 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 def cmd_split(args: argparse.Namespace) -> int:
     from dataforge.quality.split import SPLITS, split
-    from dataforge.validate import print_problem
 
     if os.path.exists(args.output) and not os.path.isdir(args.output):
         raise UsageError(f"-o {args.output}: is a file; split writes a directory of train/val/test.jsonl")

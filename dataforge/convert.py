@@ -14,13 +14,11 @@ from typing import Any
 import orjson
 
 from dataforge.errors import Problem
-from dataforge.formats.registry import FORMATS, to_dict
+from dataforge.formats.registry import to_dict
 from dataforge.io import AtomicWriter, ReadStats, read_items
 from dataforge.parse import parse_record
 from dataforge.records import Message, Record
 from dataforge.validate import FileSummary, check_items, resolve_format
-
-TARGETS = (*FORMATS, "parquet")  # cli.py lists the same from dataforge.formats.NAMES (no pydantic there)
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -211,10 +210,6 @@ def reject_line(path: str, item: Item, problems: list[Problem]) -> bytes:
 
 def json_line(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False).encode() + b"\n"
-
-
-def print_problem(problem: Problem) -> None:
-    print(problem, file=sys.stderr)
 
 
 def iter_records(path: str, fmt: str = "auto", *, allow_extra: bool = False,

@@ -88,6 +88,10 @@ def generation_scores(model, tok, examples: list[Example], *, max_new_tokens: in
     hyps = generate(model, tok, [ex.prompt for ex in examples], max_new_tokens=max_new_tokens, progress=progress)
     refs = [ex.reference for ex in examples]
     chrf, bleu, rouge = score(hyps, refs)
-    shown = [{"where": ex.where, "prompt": ex.prompt[-1]["content"] if ex.prompt else "", "reference": ref,
-              "output": hyp} for ex, ref, hyp in list(zip(examples, refs, hyps, strict=True))[:keep_examples]]
+    from dataforge.quality.pii import redact_excerpt
+
+    # the report quotes records and answers: through the one excerpt redactor, as the quality report does
+    shown = [{"where": ex.where, "prompt": redact_excerpt(ex.prompt[-1]["content"] if ex.prompt else "", 400),
+              "reference": redact_excerpt(ref, 400), "output": redact_excerpt(hyp, 400)}
+             for ex, ref, hyp in list(zip(examples, refs, hyps, strict=True))[:keep_examples]]
     return GenerationScores(len(examples), chrf, bleu, rouge, shown)

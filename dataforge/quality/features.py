@@ -13,11 +13,12 @@ import polars as pl
 from dataforge.quality import language, near_duplicates, pii, repetition
 from dataforge.quality.load import Loaded
 from dataforge.quality.stages import Stages
+from dataforge.text.asciified import TURKISH_LETTERS
 from dataforge.text.mojibake import PATTERN as MOJIBAKE
 from dataforge.text.normalize import normalize_expr
 
 ROLES = ("system", "user", "assistant")
-TURKISH_LETTERS = "[çğıöşüÇĞİÖŞÜ]"
+TURKISH_LETTER_CLASS = f"[{''.join(sorted(TURKISH_LETTERS))}]"  # the one set of letters, as a regex class
 # A cheap test for "may contain PII" so the exact validators run on few texts only.
 PII_HINT = r"[1-9]\d{10}|(?i:tr)\d{2}|@|\d[\d \-().]{8,}\d"
 
@@ -120,7 +121,7 @@ def _asciified_answers(answers: pl.Series, already: np.ndarray, backend: str) ->
     from dataforge.text.asciified import MIN_LETTERS_WITH_MARKERS
 
     cand = answers.to_frame("a").select(
-        ~pl.col("a").str.contains(TURKISH_LETTERS)
+        ~pl.col("a").str.contains(TURKISH_LETTER_CLASS)
         & (pl.col("a").str.count_matches(r"\p{L}") >= MIN_LETTERS_WITH_MARKERS))["a"].to_numpy() & ~already
     rows = np.flatnonzero(cand)
     if not len(rows):
@@ -168,7 +169,7 @@ def _exact_and_near(loaded: Loaded) -> tuple[pl.DataFrame, tuple[np.ndarray, np.
     df = _base_columns(loaded).with_row_index("row").with_columns(
         pl.col("row").cast(pl.Int64), pl.lit(True).alias("valid"), pl.lit(False).alias("invalid"), *_lengths(),
         pl.col("text").str.contains(MOJIBAKE).alias("mojibake"),
-        (pl.col("text").str.count_matches(TURKISH_LETTERS)
+        (pl.col("text").str.count_matches(TURKISH_LETTER_CLASS)
          / pl.max_horizontal(pl.col("text").str.count_matches(r"\p{L}"), 1)).round(4).alias("tr_letter_ratio"))
     words = near_duplicates.word_hashes(df["text"])
     df = _duplicates(df, words)

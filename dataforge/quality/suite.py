@@ -7,7 +7,6 @@ the list of expectation names, which is read lazily too.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -115,6 +114,3 @@ def check_columns(suite: Suite, columns: list[str]) -> tuple[list[dict], list[di
         raise UsageError(f"{suite.path}: the suite names unknown feature columns", problems)
     return run, skipped
 
-
-def _quiet_gx() -> None:
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")

@@ -16,7 +16,3 @@ def tr_upper(s: str) -> str:
     """Upper-case with Turkish dotted/dotless i rules: i→İ, ı→I, then the usual upper()."""
     return s.translate(_UPPER).upper()
 
-
-def tr_casefold(s: str) -> str:
-    """Caseless-matching key for Turkish: tr_lower (casefold() would also break İ/I)."""
-    return tr_lower(s)

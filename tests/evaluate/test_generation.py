@@ -29,3 +29,18 @@ def test_stop_ids_include_end_of_turn(tiny_base):
     tok.add_special_tokens({"additional_special_tokens": ["<|eot_id|>"]})
     tok.eos_token = "<|endoftext|>"
     assert stop_ids(model, tok) == [tok.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>")]
+
+
+def test_report_examples_quote_no_personal_data(monkeypatch):
+    import json
+
+    from dataforge.evaluate import generation
+    from dataforge.evaluate.examples import Example
+
+    raw = ["10000000146", "TR33 0006 1005 1978 6457 8413 26", "ali.veli@example.com", "0532 123 45 67"]
+    monkeypatch.setattr(generation, "generate", lambda *a, **k: [f"Tamam, IBAN {raw[1]} ve {raw[2]} kayıtlı."])
+    ex = Example(messages=[], prompt=[{"role": "user", "content": f"TC kimlik numaram {raw[0]}"}],
+                 reference=f"Sizi {raw[3]} numarasından arayacağız.", where="held.jsonl:1")
+    shown = json.dumps(generation.generation_scores(None, None, [ex]).as_json(), ensure_ascii=False)
+    assert not any(value in shown for value in raw)
+    assert all(tag in shown for tag in ("[TCKN]", "[IBAN]", "[EPOSTA]", "[TELEFON]"))
