@@ -20,6 +20,8 @@ pytest.importorskip("fastapi", reason="the service extra is not installed: pip i
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
 MAX_UPLOAD = 4 << 20  # small, so the 413 test sends little
+# an endpoint key in the server's environment, as a deployment holds its translator/LLM keys (test_secrets.py)
+SECRET_ENV, SECRET = "DATAFORGE_TEST_ENDPOINT_KEY", "sk-dataforge-test-0123456789abcdef"
 
 
 def free_port() -> int:
@@ -31,7 +33,7 @@ def free_port() -> int:
 def _env() -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                DATAFORGE_MAX_UPLOAD_BYTES=str(MAX_UPLOAD), DATAFORGE_HEARTBEAT_TIMEOUT="10",
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", **{SECRET_ENV: SECRET})
     return env
 
 
