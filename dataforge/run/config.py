@@ -78,6 +78,8 @@ class DataSection(_Strict):
                                 "no eval, and early stopping is off).")
     format: Literal["auto", "alpaca", "chat", "sharegpt", "prompt-completion"] = Field(
         "auto", description="Input format of every data file.")
+    allow_extra: bool = Field(False, description="Accept unknown top-level fields in the data files (kept under "
+                              "meta, never trained on), as --allow-extra does in the other commands.")
 
     @field_validator("train", "val", mode="before")
     @classmethod

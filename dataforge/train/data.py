@@ -23,14 +23,14 @@ def where(rec: Record) -> str:
     return f"{rec.source}:{rec.line}" if rec.line is not None else str(rec.source)
 
 
-def load_records(paths: list[str], fmt: str = "auto") -> list[Record]:
+def load_records(paths: list[str], fmt: str = "auto", allow_extra: bool = False) -> list[Record]:
     """Every record of every file; an invalid record stops the run (nothing is dropped silently)."""
     from dataforge.validate import iter_records
 
     problems: list[Problem] = []
     out: list[Record] = []
     for path in paths:
-        out.extend(iter_records(path, fmt, on_problem=problems.append))
+        out.extend(iter_records(path, fmt, allow_extra=allow_extra, on_problem=problems.append))
     if problems:
         raise DataError(f"{len(problems)} problem(s) in the training data: fix them or filter with "
                         "`dataforge validate --out`", problems)

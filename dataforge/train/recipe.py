@@ -85,7 +85,8 @@ def quality_gate(recipe: Recipe, run: RunDir, tokenizer: str) -> GateInfo:
         raise MissingDependency(exc.name or "polars", "quality") from None
     result = run_gate(recipe.data.train + recipe.data.val, suite=recipe.gate.suite,
                       report_dir=str(run.quality_dir), tokenizer=tokenizer,
-                      max_seq_len=recipe.train.max_length, lang=recipe.gate.lang)
+                      max_seq_len=recipe.train.max_length, lang=recipe.gate.lang,
+                      allow_extra=recipe.data.allow_extra)
     failed = list(result.failed_checks)
     gate = GateInfo(skipped=False, passed=result.passed, report_json=result.report_json,
                     report_sha256=sha256(result.report_json), report_html=result.report_html,
@@ -177,9 +178,9 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
         say(f"quality gate: passed ({manifest.quality_gate.report_html})")
 
     # 3. data, any supported format; the held-out records are kept in the run for evaluate
-    records = load_records(recipe.data.train, recipe.data.format)
+    records = load_records(recipe.data.train, recipe.data.format, recipe.data.allow_extra)
     if recipe.data.val:
-        train_recs, val_recs = records, load_records(recipe.data.val, recipe.data.format)
+        train_recs, val_recs = records, load_records(recipe.data.val, recipe.data.format, recipe.data.allow_extra)
         val_from = "data.val"
     else:
         train_recs, val_recs = split_records(records, recipe.data.val_fraction, recipe.seed)

@@ -67,6 +67,6 @@ def texts_of(paths: list[str]) -> Iterable[str]:
     from dataforge.validate import iter_records
 
     for path in paths:
-        for rec in iter_records(path):
+        for rec in iter_records(path, allow_extra=True):  # only the vocabulary is learned here
             for msg in rec.messages:
                 yield msg.text()

@@ -125,3 +125,18 @@ def test_launched_gate_accepts_its_own_report(tiny_model, tmp_path, monkeypatch)
     report.write_text(json.dumps({"records": 3, "passed": True, "edited": 1}))  # changed after the gate ran
     with pytest.raises(Exception, match="unchanged gate report"):
         launched_gate(run)
+
+
+def test_data_allow_extra_is_the_recipes_allow_extra(tiny_model, tmp_path, capsys):
+    rows = [json.loads(line) for line in CHAT.read_text(encoding="utf-8").splitlines()[:8]]
+    data = tmp_path / "extra.jsonl"
+    data.write_text("".join(json.dumps({**r, "kaynak": "forum"}, ensure_ascii=False) + "\n" for r in rows),
+                    encoding="utf-8")
+    common = ["train", "tiny-cpu", f"model.name={tiny_model}", f"data.train={data}", "train.max_length=16",
+              "--skip-gate", "--quiet"]
+    assert main([*common, f"output_dir={tmp_path / 'a'}"]) == 1
+    assert "kaynak: unknown field" in capsys.readouterr().err
+    # accepted: the run gets as far as the label check (which max_length=16 fails on purpose, before any weights)
+    assert main([*common, "data.allow_extra=true", f"output_dir={tmp_path / 'b'}"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown field" not in err and "label-mask check failed" in err
