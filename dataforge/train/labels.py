@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jinja2 import TemplateError
+
 from dataforge.errors import DataError, Problem
 from dataforge.records import Record
+from dataforge.run.chat_format import TemplateQuirks, conversation
 from dataforge.train.data import chat, where
 
 
@@ -33,13 +36,86 @@ class MaskReport:
                 "trained_tokens": self.trained_tokens, "longest": self.longest}
 
 
-def tokenize(tokenizer, example: Record, assistant_only: bool) -> tuple[list[int], list[int]]:
-    """Token ids and the loss mask (1 = the token carries loss), as TRL's SFTTrainer builds them."""
-    out = tokenizer.apply_chat_template(chat(example), tokenize=True, return_dict=True,
-                                        return_assistant_tokens_mask=assistant_only)
-    ids = list(out["input_ids"])
-    mask = list(out["assistant_masks"]) if assistant_only else [1] * len(ids)
-    return ids, mask
+@dataclass
+class ChatFormat:
+    """How records become token ids and a loss mask: the trained template, its end-of-turn ids, and what to do
+    with system messages (run/chat_format.py). The label check, --show-labels and the trainer's dataset all
+    encode through `encode`, so TRL trains exactly the mask that was checked and shown."""
+
+    tokenizer: object
+    stop_ids: list[int]
+    quirks: TemplateQuirks = TemplateQuirks(system="native", default_system=None)
+    system: str = "fold"
+    default_system: str = "keep"
+
+    def messages(self, example: Record) -> tuple[list[dict], str | None]:
+        try:
+            return conversation(chat(example), self.quirks, self.system, self.default_system)
+        except ValueError as exc:
+            raise DataError("a record cannot be rendered with the chat template",
+                            [Problem(str(example.source), example.line, "messages", str(exc))]) from None
+
+    def encode(self, example: Record, assistant_only: bool = True) -> tuple[list[int], list[int]]:
+        """Token ids and the loss mask (1 = the token carries loss)."""
+        messages, _ = self.messages(example)
+        try:
+            if not assistant_only:
+                ids = self._ids(messages)
+                return ids, [1] * len(ids)
+            return assistant_mask(self.tokenizer, messages, set(self.stop_ids), self._ids)
+        except _NotPrefix as exc:
+            raise DataError("the chat template is not prefix-stable, so the assistant tokens cannot be found",
+                            [Problem(str(example.source), example.line, f"messages[{exc.turn}]", str(exc))]) \
+                from None
+        except TemplateError as exc:
+            raise DataError("the chat template cannot render a record",
+                            [Problem(str(example.source), example.line, "messages", f"the template raised: "
+                                     f"{exc}: fix the record, or set chat.template")]) from None
+
+    def _ids(self, messages: list[dict], add_generation_prompt: bool = False) -> list[int]:
+        out = self.tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True,
+                                                 add_generation_prompt=add_generation_prompt)
+        return list(out["input_ids"])
+
+
+class _NotPrefix(ValueError):
+    def __init__(self, turn: int, what: str):
+        super().__init__(what)
+        self.turn = turn
+
+
+def assistant_mask(tokenizer, messages: list[dict], stop_ids: set[int], ids_of) -> tuple[list[int], list[int]]:
+    """The loss mask from the template itself, no {% generation %} markers needed.
+
+    For each assistant turn i: P = the conversation before it rendered with the generation prompt (so P ends
+    with the role header, e.g. "<|im_start|>assistant\\n"), Q = the conversation up to and including it. Q's
+    tokens after P are the turn; they carry loss up to and including the last end-of-turn token in them, so what
+    a template puts after that token ("\\n" after Qwen's <|im_end|>, Gemma's after <end_of_turn>) does not.
+    P must begin Q and Q must begin the whole conversation (token for token): otherwise the template renders
+    earlier turns differently depending on what follows, and no single mask is right.
+    """
+    full = ids_of(messages)
+    mask = [0] * len(full)
+    for i, message in enumerate(messages):
+        if message["role"] != "assistant":
+            continue
+        before = ids_of(messages[:i], add_generation_prompt=True)
+        upto = ids_of(messages[: i + 1])
+        if upto[: len(before)] != before:
+            raise _NotPrefix(i, "the conversation before this assistant turn, with the generation prompt, does not "
+                             "begin the conversation including it (the template changes earlier text when a turn "
+                             "follows): give a prefix-stable chat.template with chat.force=true")
+        if full[: len(upto)] != upto:
+            raise _NotPrefix(i, "the conversation up to this assistant turn does not begin the whole conversation "
+                             "(the template renders it differently when more turns follow): give a prefix-stable "
+                             "chat.template with chat.force=true")
+        end = len(upto)
+        last_stop = max((j for j in range(len(before), len(upto)) if upto[j] in stop_ids), default=None)
+        if last_stop is not None:
+            end = last_stop + 1
+        for j in range(len(before), end):
+            mask[j] = 1
+    return full, mask
 
 
 def spans(mask: list[int]) -> list[tuple[int, int]]:
@@ -58,16 +134,16 @@ def check_example(ids: list[int], mask: list[int], example: Record, max_length: 
                   assistant_only: bool) -> list[Problem]:
     at = (str(example.source), example.line)
     if not any(mask):
-        return [Problem(*at, "messages", "no token carries loss: the chat template marks no assistant tokens "
-                        "(is there an assistant message, and {% generation %} in the template?)")]
+        return [Problem(*at, "messages", "no token carries loss: the record has no assistant turn, or the chat "
+                        "template renders its assistant turns as nothing: add an assistant message")]
     problems = []
     turns = [i for i, m in enumerate(example.messages) if m.role == "assistant"]
     for n, (start, end) in enumerate(spans(mask) if assistant_only else [(0, len(ids))]):
         if not stop_ids & set(ids[start:end]):
             turn = turns[n] if n < len(turns) else n
             problems.append(Problem(*at, f"messages[{turn}]", "the end-of-turn/EOS token carries no loss, so "
-                                    "the model never learns to stop: put it inside {% generation %} in the chat "
-                                    "template, or name the right one with chat.end_of_turn"))
+                                    "the model never learns to stop: the template puts no known end-of-turn token "
+                                    "after this turn; name the right one with chat.end_of_turn"))
     if len(ids) > max_length and not any(mask[:max_length]):
         problems.append(Problem(*at, "messages", f"truncation at train.max_length={max_length} removes every "
                                 f"assistant token (record is {len(ids)} tokens, the first trained token is at "
@@ -75,12 +151,18 @@ def check_example(ids: list[int], mask: list[int], example: Record, max_length: 
     return problems
 
 
-def check_labels(examples: list[Record], tokenizer, max_length: int, stop_ids: list[int],
-                 assistant_only: bool = True, limit: int | None = None) -> MaskReport:
+def check_labels(examples: list[Record], fmt: ChatFormat, max_length: int, assistant_only: bool = True,
+                 limit: int | None = None) -> MaskReport:
     """Check `limit` records (all by default); raise DataError listing every failing record."""
     report = MaskReport()
+    stop_ids = fmt.stop_ids
     for example in examples[:limit]:
-        ids, mask = tokenize(tokenizer, example, assistant_only)
+        try:
+            ids, mask = fmt.encode(example, assistant_only)
+        except DataError as exc:
+            report.records += 1
+            report.problems.extend(exc.problems)
+            continue
         report.records += 1
         report.tokens += min(len(ids), max_length)
         report.trained_tokens += sum(mask[:max_length])
@@ -93,9 +175,11 @@ def check_labels(examples: list[Record], tokenizer, max_length: int, stop_ids: l
     return report
 
 
-def render_labels(tokenizer, example: Record, max_length: int, assistant_only: bool = True) -> str:
-    """The record as the model sees it; tokens that carry loss inside ⟦ ⟧, the truncation point as ✂."""
-    ids, mask = tokenize(tokenizer, example, assistant_only)
+def render_labels(fmt: ChatFormat, example: Record, max_length: int, assistant_only: bool = True) -> str:
+    """The record as the model sees it; tokens that carry loss inside ⟦ ⟧, the truncation point as ✂, and
+    what the system handling changed (folded system text, a default system prompt kept or dropped)."""
+    tokenizer = fmt.tokenizer
+    ids, mask = fmt.encode(example, assistant_only)
     parts, run, state = [], [], None
     for i, (tok, bit) in enumerate(zip(ids, mask, strict=True)):
         trained = bool(bit) and i < max_length
@@ -109,7 +193,19 @@ def render_labels(tokenizer, example: Record, max_length: int, assistant_only: b
         run.append(tok)
         state = trained
     parts.append(_piece(tokenizer, run, state))
-    return f"{where(example)}:\n" + "".join(parts)
+    return f"{where(example)}{_note(fmt, example)}:\n" + "".join(parts)
+
+
+def _note(fmt: ChatFormat, example: Record) -> str:
+    _, change = fmt.messages(example)
+    if change == "folded":
+        return " (the template has no system role: system text folded into the first user turn, chat.system=fold)"
+    if change == "default-dropped":
+        return " (the template's default system prompt dropped: chat.default_system=drop)"
+    if fmt.quirks.default_system and example.messages[0].role != "system":
+        return (f" (no system message: the template adds its default {fmt.quirks.default_system[:60]!r}, "
+                "chat.default_system=keep)")
+    return ""
 
 
 def _piece(tokenizer, ids: list[int], trained: bool | None) -> str:
