@@ -109,7 +109,7 @@ def _rejected_rows(loaded: Loaded, schema: dict) -> pl.DataFrame:
 
 
 def build_features(loaded: Loaded, *, lang: str = "tr", backend: str = "default", tokenizer=None,
-                   max_seq_len: int | None = None) -> pl.DataFrame:
+                   max_seq_len: int | None = None, chat: tuple[str, str] = ("fold", "keep")) -> pl.DataFrame:
     """The feature frame: valid records first (in input order), then rejected ones; `row` numbers them."""
     df = _base_columns(loaded).with_row_index("row").with_columns(
         pl.col("row").cast(pl.Int64), pl.lit(True).alias("valid"), pl.lit(False).alias("invalid"), *_lengths(),
@@ -123,7 +123,8 @@ def build_features(loaded: Loaded, *, lang: str = "tr", backend: str = "default"
     if tokenizer is not None:
         from dataforge.quality.tokens import token_counts
 
-        df = df.with_columns(pl.Series("tokens", token_counts(loaded.records, tokenizer), dtype=pl.Int64))
+        df = df.with_columns(pl.Series("tokens", token_counts(loaded.records, tokenizer, *chat),
+                                         dtype=pl.Int64))
         if max_seq_len:
             df = df.with_columns((pl.col("tokens") > max_seq_len).alias("truncated"))
     df = df.drop("exact_key", "exact_hash", *(f"text_{r}" for r in ROLES))

@@ -24,9 +24,11 @@ class GateResult:
 def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tokenizer: str | None = None,
              max_seq_len: int | None = None, lang: str = "tr", backend: str = "default",
              data_docs: bool = True, on_problem: Callable[[Problem], None] | None = None,
-             progress: Callable[[str], None] | None = None) -> GateResult:
+             progress: Callable[[str], None] | None = None, chat_template: str | None = None,
+             chat_system: str = "fold", default_system: str = "keep") -> GateResult:
     """Check `paths` against `suite` (a file, a shipped suite name, or None for turkish_sft) and write the
-    report into `report_dir`. Raises UsageError/InputError for bad options, suites or unreadable files."""
+    report into `report_dir`. Raises UsageError/InputError for bad options, suites or unreadable files.
+    `chat_template` (train passes the one it trains with) replaces the tokenizer's own for the token count."""
     import time
 
     from dataforge.quality.features import build_features
@@ -48,6 +50,8 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
         from dataforge.quality.tokens import default_max_len, load_tokenizer
 
         tok = load_tokenizer(tokenizer)
+        if chat_template:
+            tok.chat_template = chat_template
         max_seq_len = max_seq_len or default_max_len(tok)
     _import_gx_in_background()
     say("reading records")
@@ -57,7 +61,8 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
             for p in rej.problems:
                 on_problem(p)
     say(f"computing features of {len(loaded.records)} records")
-    df = build_features(loaded, lang=lang, backend=backend, tokenizer=tok, max_seq_len=max_seq_len)
+    df = build_features(loaded, lang=lang, backend=backend, tokenizer=tok, max_seq_len=max_seq_len,
+                        chat=(chat_system, default_system))
     run, skipped = check_columns(spec, df.columns)
     os.makedirs(report_dir, exist_ok=True)
     say(f"running suite {spec.name} ({len(run)} expectations) through great-expectations")

@@ -55,7 +55,7 @@ def model_class(path: str, trust_remote_code: bool = False):
     from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING
 
     config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
-    return MODEL_FOR_CAUSAL_LM_MAPPING.get(type(config))
+    return MODEL_FOR_CAUSAL_LM_MAPPING.get(type(config), None)
 
 
 def attention_choices(cls, on_gpu: bool, flash_installed: bool) -> list[str]:

@@ -83,9 +83,17 @@ def quality_gate(recipe: Recipe, run: RunDir, tokenizer: str) -> GateInfo:
         from dataforge.quality.gate import run_gate
     except ImportError as exc:
         raise MissingDependency(exc.name or "polars", "quality") from None
+    from dataforge.run.loading import load_tokenizer
+    from dataforge.train.chat_template import choose_template
+
+    # the gate counts tokens with the template this run trains with (not the tokenizer's own when chat.force),
+    # so its truncation count is the label check's
+    template, _ = choose_template(load_tokenizer(tokenizer, recipe.model.trust_remote_code), recipe.chat.template,
+                                  recipe.chat.force)
     result = run_gate(recipe.data.train + recipe.data.val, suite=recipe.gate.suite,
                       report_dir=str(run.quality_dir), tokenizer=tokenizer,
-                      max_seq_len=recipe.train.max_length, lang=recipe.gate.lang)
+                      max_seq_len=recipe.train.max_length, lang=recipe.gate.lang, chat_template=template,
+                      chat_system=recipe.chat.system, default_system=recipe.chat.default_system)
     checks = result.summary.get("checks", [])
     failed = [c.get("name") for c in checks if not c.get("passed")]
     gate = GateInfo(skipped=False, passed=result.passed, report_json=result.report_json,
