@@ -25,10 +25,12 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
              max_seq_len: int | None = None, lang: str = "tr", backend: str = "default",
              data_docs: bool = True, on_problem: Callable[[Problem], None] | None = None,
              progress: Callable[[str], None] | None = None, chat_template: str | None = None,
-             chat_system: str = "fold", default_system: str = "keep") -> GateResult:
+             chat_system: str = "fold", default_system: str = "keep",
+             compare_tokenizers: list[str] | None = None) -> GateResult:
     """Check `paths` against `suite` (a file, a shipped suite name, or None for turkish_sft) and write the
     report into `report_dir`. Raises UsageError/InputError for bad options, suites or unreadable files.
-    `chat_template` (train passes the one it trains with) replaces the tokenizer's own for the token count."""
+    `chat_template` (train passes the one it trains with) replaces the tokenizer's own for the token count.
+    `compare_tokenizers`: more tokenizers whose Turkish fit goes beside `tokenizer`'s (report "tokenizers")."""
     import time
 
     from dataforge.quality.features import build_features
@@ -78,14 +80,39 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
                            options=options)
     if docs_dir and os.path.exists(os.path.join(docs_dir, "index.html")):
         summary["data_docs"] = "data_docs/index.html"
+    if tok is not None:
+        say("measuring how the tokenizer(s) fit the text")
+        summary["tokenizers"] = _tokenizer_fit(loaded.records, tokenizer, tok, df, compare_tokenizers or [],
+                                               max_seq_len, (chat_system, default_system))
     json_path = os.path.join(report_dir, "report.json")
     html_path = os.path.join(report_dir, "report.html")
     _write(json_path, json.dumps(summary, ensure_ascii=False, indent=2, default=str).encode() + b"\n")
     from dataforge.quality.html import render
     from dataforge.quality.plots import make_plots
 
-    _write(html_path, render(summary, make_plots(df, max_seq_len)).encode())
+    page = render(summary, make_plots(df, max_seq_len))
+    if summary.get("tokenizers"):
+        from dataforge.quality.tokenizer_fit import table_html
+
+        page = page.replace("</body>", table_html(summary["tokenizers"]) + "</body>", 1)
+    _write(html_path, page.encode())
     return GateResult(passed=summary["passed"], report_json=json_path, report_html=html_path, summary=summary)
+
+
+def _tokenizer_fit(records, name, tok, df, others: list[str], max_seq_len, chat) -> list[dict]:
+    """Fit figures of the gate's tokenizer (its token counts reused) and of each one to compare."""
+    from dataforge.quality.tokenizer_fit import fit
+    from dataforge.quality.tokens import default_max_len, load_tokenizer, token_counts
+
+    valid = df.filter(df["valid"])["tokens"].to_list() if "tokens" in df.columns else None
+    out = [fit(records, tok, name, valid, max_seq_len)]
+    for other in others:
+        if other == name:
+            continue
+        t = load_tokenizer(other)
+        limit = max_seq_len or default_max_len(t)
+        out.append(fit(records, t, other, token_counts(records, t, *chat), limit))
+    return out
 
 
 def _import_gx_in_background() -> None:

@@ -40,9 +40,9 @@ def test_train_runs_with_the_model_template_and_trains_exactly_the_checked_mask(
             seen["ids"] = [row["input_ids"] for row in train_dataloader.dataset]
 
     run = tmp_path / "run"
-    recipe, path = load_recipe("tiny-cpu", [f"model.name={family_dir(family)}", f"output_dir={run}", f"data.train={CHAT}",
-                                      "data.val_fraction=0", "train.report_to=none", "train.max_steps=2",
-                                      "train.batch_size=2", "train.max_length=512"])
+    recipe, path = load_recipe("tiny-cpu", [f"model.name={family_dir(family)}", f"output_dir={run}",
+                                            f"data.train={CHAT}", "data.val_fraction=0", "train.report_to=none",
+                                            "train.max_steps=2", "train.batch_size=2", "train.max_length=512"])
     lines: list[str] = []
     train(recipe, path, skip_gate=True, say=lines.append,
           callbacks=[Labels()], quiet=True)
