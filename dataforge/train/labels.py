@@ -203,7 +203,7 @@ def _note(fmt: ChatFormat, example: Record) -> str:
     if change == "default-dropped":
         return " (the template's default system prompt dropped: chat.default_system=drop)"
     if fmt.quirks.default_system and example.messages[0].role != "system":
-        return (f" (no system message: the template adds its default {fmt.quirks.default_system[:60]!r}, "
+        return (f" (no system message: the template adds its default {fmt.quirks.default_system[:120]!r}, "
                 "chat.default_system=keep)")
     return ""
 

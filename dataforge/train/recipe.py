@@ -279,7 +279,7 @@ def system_summary(info: ChatTemplateInfo) -> str:
                      "the first user turn (chat.system=fold)")
     if info.default_system:
         action = "kept" if info.default_system_policy == "keep" else "dropped (empty system message)"
-        parts.append(f"the template adds a default system prompt {info.default_system[:60]!r} to "
+        parts.append(f"the template adds a default system prompt {info.default_system[:120]!r} to "
                      f"{info.default_system_records} record(s) without one: {action} "
                      f"(chat.default_system={info.default_system_policy})")
     return "; ".join(parts)
