@@ -100,6 +100,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     for c in s["checks"]:
         mark = ("pass" if c["passed"] else "FAIL") if c["gated"] else "info"
         _say(args, f"  {mark:4}  {c['name']:<20} {c['flagged']:>7} flagged")
+    for e in s.get("skipped_expectations", []):  # said, not silently left out: "14 expectations, 13 printed"
+        _say(args, f"  skip  {e.get('check') or e['type']:<20} not run: {e['reason']}")
     for f in s.get("tokenizers", []):
         trunc = (f"{f['truncated']} truncated at {f['max_length']}" if f["truncated"] is not None
                  else "truncation not run (no --max-seq-len and no tokenizer limit)")

@@ -50,3 +50,12 @@ def test_check_puts_several_tokenizers_side_by_side(tmp_path):
     assert little["truncated"] > big["truncated"] == 0
     assert big["roundtrip_failed"] == little["roundtrip_failed"] == 0 and big["turkish_letters_roundtrip"]
     assert "<h2>Tokenizer fit</h2>" in open(res.report_html, encoding="utf-8").read()
+
+
+@pytest.mark.slow
+def test_check_without_a_tokenizer_says_which_expectations_did_not_run(tmp_path, capsys):
+    from dataforge.cli import main
+
+    assert main(["check", str(SAMPLE / "chat_tr.jsonl"), "--report-dir", str(tmp_path), "--no-data-docs"]) == 0
+    err = capsys.readouterr().err
+    assert "  skip  truncation           not run: needs --tokenizer (and --max-seq-len)" in err
