@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dataforge.errors import DataError
 from dataforge.train.recipe import train
 from dataforge.train.recipes import load_recipe
 
@@ -67,6 +68,40 @@ def test_train_runs_with_the_model_template_and_trains_exactly_the_checked_mask(
     assert len(seen["ids"]) == len(expected) == manifest["data"]["train_records"]
     for ids, labels in zip(seen["ids"], seen["labels"], strict=True):
         assert expected[tuple(ids)] == list(labels)
+    info = manifest["chat_template"]
+    if family == "gemma2":  # 16 of the 74 sample records have a system message; Gemma-2's template rejects it
+        assert (info["system_role"], info["folded_records"], manifest["attn_implementation"]) == \
+            ("rejected", 16, "eager")
+    if family == "qwen2.5":
+        assert info["default_system"].startswith("You are Qwen") and info["default_system_records"] == 58
+        assert any("adds a default system prompt" in line and "to 58 record(s)" in line for line in lines)
     label = manifest["label_check"]
     print(f"{family}: {label['trained_tokens']} of {label['tokens']} tokens carry loss "
           f"({100 * label['trained_tokens'] / label['tokens']:.1f}%), attention {manifest['attn_implementation']}")
+
+
+def test_the_gate_counts_tokens_with_the_trained_template(tiny_model, tmp_path):
+    """The gate and the label check count the same tokens: with a forced template that adds a long default system
+    prompt, the gate's longest record is the label check's (the issue saw 175 vs 149 truncated)."""
+    from dataforge.run.run_dir import RunDir
+    from dataforge.train.recipe import quality_gate
+
+    padded = ("{{ '<|im_start|>system\\n' + 'Sen yardımsever bir asistansın. ' * 20 + '<|im_end|>\\n' }}"
+              "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}"
+              "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+    run = tmp_path / "run"
+    recipe, path = load_recipe("tiny-cpu", [f"model.name={tiny_model}", f"output_dir={run}", f"data.train={CHAT}",
+                                            "data.val_fraction=0", "train.report_to=none", "train.max_steps=1",
+                                            "train.max_length=320", "chat.force=true"])
+    recipe.chat.template = padded
+    try:
+        quality_gate(recipe, RunDir(run), str(tiny_model))
+    except DataError:  # the gate fails on the truncated records; its report is what is compared
+        pass
+    report = json.loads((run / "quality" / "report.json").read_text())
+    lines: list[str] = []
+    train(recipe, path, skip_gate=True, say=lines.append, quiet=True)
+    label = next(line for line in lines if line.startswith("label-mask check:"))
+    truncated = next(c for c in report["checks"] if c["name"] == "truncation")["flagged"]
+    assert truncated > 0 and f": 74 records, {truncated} truncated at train.max_length=320 (longest " \
+        f"{report['stats']['tokens']['max']} tokens)" in label
