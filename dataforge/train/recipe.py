@@ -203,8 +203,8 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
     from dataforge.run.chat_format import probe
     from dataforge.run.end_of_turn import end_of_turn_ids
     from dataforge.run.loading import load_tokenizer
+    from dataforge.train.assistant_mask import ChatFormat
     from dataforge.train.chat_template import choose_template
-    from dataforge.train.labels import ChatFormat
 
     tokenizer = load_tokenizer(tokenizer_path, recipe.model.trust_remote_code,
                                key="model.tokenizer" if recipe.model.tokenizer else "model.name")

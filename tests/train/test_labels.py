@@ -7,8 +7,9 @@ import pytest
 from dataforge.errors import DataError
 from dataforge.records import Record
 from dataforge.run.end_of_turn import end_of_turn_ids
+from dataforge.train.assistant_mask import ChatFormat
 from dataforge.train.chat_template import CHATML
-from dataforge.train.labels import ChatFormat, check_labels, render_labels, spans
+from dataforge.train.labels import check_labels, render_labels, spans
 
 CHAT = [{"role": "user", "content": "Ankara'nın nüfusu kaç?"}, {"role": "assistant", "content": "Yaklaşık 5,8 milyon."},
         {"role": "user", "content": "Peki İzmir'in?"}, {"role": "assistant", "content": "Yaklaşık 4,5 milyon."}]
@@ -89,7 +90,7 @@ def test_a_template_that_is_not_prefix_stable_names_the_record_and_turn(tok):
 
 
 def test_template_prefixes_give_the_same_mask_as_generation_markers(tok):
-    from dataforge.train.labels import assistant_mask
+    from dataforge.train.assistant_mask import assistant_mask
 
     marked = tok.apply_chat_template(CHAT, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
     f = fmt(tok)

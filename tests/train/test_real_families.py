@@ -9,7 +9,8 @@ from dataforge.errors import DataError
 from dataforge.records import Record
 from dataforge.run.chat_format import probe
 from dataforge.run.end_of_turn import end_of_turn_ids
-from dataforge.train.labels import ChatFormat, spans
+from dataforge.train.assistant_mask import ChatFormat
+from dataforge.train.labels import spans
 
 SYSTEM = "Kısa ve doğru yanıt ver."
 TURNS = [("İstanbul'un nüfusu ne kadar?", "Yaklaşık 15,7 milyon; Türkiye'nin en kalabalık şehri."),

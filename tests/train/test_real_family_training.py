@@ -57,7 +57,7 @@ def test_train_runs_with_the_model_template_and_trains_exactly_the_checked_mask(
 
     from dataforge.run.chat_format import probe
     from dataforge.run.end_of_turn import end_of_turn_ids
-    from dataforge.train.labels import ChatFormat
+    from dataforge.train.assistant_mask import ChatFormat
 
     tok = AutoTokenizer.from_pretrained(family_dir(family))
     fmt = ChatFormat(tok, end_of_turn_ids(tok, None), probe(tok))
