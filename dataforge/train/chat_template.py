@@ -1,13 +1,11 @@
 """Chat templates: the built-in ChatML template and choosing the template a run trains with.
 
-The run trains with the model's own (inference) template: labels.py finds the assistant tokens by rendering it,
+The run trains with the model's own (inference) template: assistant_mask.py finds the assistant tokens by rendering it,
 so no `{% generation %}` markers are needed. The built-in ChatML template still has them, and the tests check
 that both ways give the same mask.
 """
 
 from __future__ import annotations
-
-import re
 
 from dataforge.errors import UsageError
 
@@ -23,10 +21,6 @@ CHATML = (
     "{%- if add_generation_prompt -%}{{ '<|im_start|>assistant\\n' }}{%- endif -%}"
 )
 BUILTIN = {"chatml": CHATML}
-
-
-def has_generation_markers(template: str) -> bool:
-    return re.search(r"\{%-?\s*generation\s*-?%\}", template) is not None
 
 
 def choose_template(tokenizer, template: str | None, force: bool) -> tuple[str, str]:
