@@ -115,7 +115,9 @@ def cmd_augment(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from dataforge.quality.gate import run_gate
 
-    result = run_gate(args.paths, suite=args.suite, report_dir=args.report_dir, tokenizer=args.tokenizer,
+    result = run_gate(args.paths, suite=args.suite, report_dir=args.report_dir,
+                      tokenizer=args.tokenizer[0] if args.tokenizer else None,
+                      compare_tokenizers=args.tokenizer[1:] if args.tokenizer else None,
                       max_seq_len=args.max_seq_len, lang=args.lang, backend=args.lang_backend,
                       data_docs=not args.no_data_docs, report_lang=args.report_lang, allow_extra=args.allow_extra,
                       on_problem=None if args.quiet else print_problem,
@@ -126,6 +128,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     for c in s["checks"]:
         count = f"  ({c['reason']})" if c["status"] == "not_run" else f"{c['flagged']:>7} flagged"
         _say(args, f"  {marks[c['status']]:7}  {c['name']:<20} {count}")
+    for f in s.get("tokenizers", []):
+        trunc = (f"{f['truncated']} truncated at {f['max_length']}" if f["truncated"] is not None
+                 else "truncation not run (no --max-seq-len and no tokenizer limit)")
+        _say(args, f"  tokenizer {f['tokenizer']}: {f['tokens_per_word']} tokens/word, {f['chars_per_token']} "
+                   f"chars/token, {100 * f['byte_or_unknown_share']:.1f}% byte/unknown, round trip "
+                   f"{'ok' if not f['roundtrip_failed'] else str(f['roundtrip_failed']) + ' FAILED'}, "
+                   f"Turkish letters {'ok' if f['turkish_letters_roundtrip'] else 'CHANGED'}, {trunc}")
     failed = ", ".join(result.failed_checks)
     _say(args, f"{s['records']} records: gate {'passed' if result.passed else 'FAILED: ' + failed} "
                f"(suite {s['suite']['name']})")
@@ -389,7 +398,9 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--suite", help="expectation suite JSON, or a shipped one: turkish_sft (default), generic_sft")
     p.add_argument("--report-dir", default="quality_report", metavar="DIR",
                    help="where report.html, report.json and data_docs/ go (default: quality_report)")
-    p.add_argument("--tokenizer", metavar="DIR", help="local tokenizer: count tokens with its chat template")
+    p.add_argument("--tokenizer", metavar="DIR", action="append",
+                   help="local tokenizer: count tokens with its chat template; give it again to compare more "
+                        "tokenizers' fit to the text side by side (the first one counts for the gate)")
     p.add_argument("--max-seq-len", type=int, metavar="N",
                    help="flag records longer than N tokens (default: the tokenizer's model_max_length)")
     p.add_argument("--lang", default="tr", help="expected language, ISO 639-1 (default: tr)")

@@ -137,7 +137,8 @@ def _rejected_rows(loaded: Loaded, schema: dict) -> pl.DataFrame:
 
 
 def build_features(loaded: Loaded, *, lang: str = "tr", backend: str = "default", tokenizer=None,
-                   max_seq_len: int | None = None, stages: Stages | None = None) -> pl.DataFrame:
+                   max_seq_len: int | None = None, stages: Stages | None = None,
+                   chat: tuple[str, str] = ("fold", "keep")) -> pl.DataFrame:
     """The feature frame: valid records first (in input order), then rejected ones; `row` numbers them."""
     stages = stages or Stages()
     with stages.stage("duplicates", len(loaded.records)) as advance:
@@ -153,7 +154,7 @@ def build_features(loaded: Loaded, *, lang: str = "tr", backend: str = "default"
         from dataforge.quality.tokens import token_counts
 
         with stages.stage("tokens", len(loaded.records)) as advance:
-            counts = token_counts(loaded.records, tokenizer, advance)
+            counts = token_counts(loaded.records, tokenizer, *chat, advance=advance)
         df = df.with_columns(pl.Series("tokens", counts, dtype=pl.Int64))
         if max_seq_len:
             df = df.with_columns((pl.col("tokens") > max_seq_len).alias("truncated"))

@@ -31,11 +31,15 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
              max_seq_len: int | None = None, lang: str = "tr", backend: str = "default",
              data_docs: bool = True, report_lang: str | None = None, allow_extra: bool = False,
              on_problem: Callable[[Problem], None] | None = None,
-             progress: Callable[[str], None] | None = None, show_progress: bool = False) -> GateResult:
+             progress: Callable[[str], None] | None = None, show_progress: bool = False,
+             chat_template: str | None = None, chat_system: str = "fold", default_system: str = "keep",
+             compare_tokenizers: list[str] | None = None) -> GateResult:
     """Check `paths` against `suite` (a file, a shipped suite name, or None for turkish_sft) and write the
     report into `report_dir`, in `report_lang` (tr or en; default Turkish for --lang tr). `show_progress`
     draws a bar per stage on a terminal; `progress` gets one line per finished stage otherwise. Raises
-    UsageError/InputError for bad options, suites or unreadable files."""
+    UsageError/InputError for bad options, suites or unreadable files.
+    `chat_template` (train passes the one it trains with) replaces the tokenizer's own for the token count.
+    `compare_tokenizers`: more tokenizers whose Turkish fit goes beside `tokenizer`'s (report "tokenizers")."""
     from dataforge.quality.stages import Stages
 
     report_lang = report_lang or ("tr" if lang == "tr" else "en")
@@ -46,13 +50,14 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
     stages = Stages(show=show_progress, say=progress)
     try:
         return _run(paths, suite, report_dir, tokenizer, max_seq_len, lang, backend, data_docs, report_lang,
-                    on_problem, stages, allow_extra)
+                    on_problem, stages, allow_extra, chat_template, (chat_system, default_system),
+                    compare_tokenizers or [])
     finally:
         stages.close()
 
 
 def _run(paths, suite, report_dir, tokenizer, max_seq_len, lang, backend, data_docs, report_lang, on_problem,
-         stages, allow_extra=False) -> GateResult:
+         stages, allow_extra, chat_template, chat, compare_tokenizers) -> GateResult:
     from dataforge.quality.features import build_features
     from dataforge.quality.load import load
     from dataforge.quality.suite import check_columns, load_suite, suite_path
@@ -64,6 +69,8 @@ def _run(paths, suite, report_dir, tokenizer, max_seq_len, lang, backend, data_d
         from dataforge.quality.tokens import default_max_len, load_tokenizer
 
         tok = load_tokenizer(tokenizer)
+        if chat_template:
+            tok.chat_template = chat_template
         max_seq_len = max_seq_len or default_max_len(tok)
     _import_gx_in_background()
     with stages.stage("read", None) as advance:
@@ -72,7 +79,8 @@ def _run(paths, suite, report_dir, tokenizer, max_seq_len, lang, backend, data_d
         for rej in loaded.rejected:
             for p in rej.problems:
                 on_problem(p)
-    df = build_features(loaded, lang=lang, backend=backend, tokenizer=tok, max_seq_len=max_seq_len, stages=stages)
+    df = build_features(loaded, lang=lang, backend=backend, tokenizer=tok, max_seq_len=max_seq_len, stages=stages,
+                        chat=chat)
     run, skipped = check_columns(spec, df.columns)
     os.makedirs(report_dir, exist_ok=True)
     from dataforge.quality.gx_run import run_suite
@@ -91,16 +99,40 @@ def _run(paths, suite, report_dir, tokenizer, max_seq_len, lang, backend, data_d
                                options=options, report_lang=report_lang)
         if docs_dir and os.path.exists(os.path.join(docs_dir, "index.html")):
             summary["data_docs"] = "data_docs/index.html"
+        if tok is not None:  # how the tokenizer(s) fit Turkish text
+            summary["tokenizers"] = _tokenizer_fit(loaded.records, tokenizer, tok, df, compare_tokenizers,
+                                                   max_seq_len, chat)
         json_path = os.path.join(report_dir, "report.json")
         html_path = os.path.join(report_dir, "report.html")
         _write(json_path, json.dumps(summary, ensure_ascii=False, indent=2, default=str).encode() + b"\n")
         advance(1)
         plots = make_plots(df, max_seq_len)
         advance(1)
-        _write(html_path, render(summary, plots).encode())
+        page = render(summary, plots)
+        if summary.get("tokenizers"):
+            from dataforge.quality.tokenizer_fit import table_html
+
+            page = page.replace("</body>", table_html(summary["tokenizers"]) + "</body>", 1)
+        _write(html_path, page.encode())
         advance(1)
     return GateResult(passed=summary["passed"], report_json=json_path, report_html=html_path, summary=summary,
                       failed_checks=list(summary["failed_checks"]))
+
+
+def _tokenizer_fit(records, name, tok, df, others: list[str], max_seq_len, chat) -> list[dict]:
+    """Fit figures of the gate's tokenizer (its token counts reused) and of each one to compare."""
+    from dataforge.quality.tokenizer_fit import fit
+    from dataforge.quality.tokens import default_max_len, load_tokenizer, token_counts
+
+    valid = df.filter(df["valid"])["tokens"].to_list() if "tokens" in df.columns else None
+    out = [fit(records, tok, name, valid, max_seq_len)]
+    for other in others:
+        if other == name:
+            continue
+        t = load_tokenizer(other)
+        limit = max_seq_len or default_max_len(t)
+        out.append(fit(records, t, other, token_counts(records, t, *chat), limit))
+    return out
 
 
 def _import_gx_in_background() -> None:

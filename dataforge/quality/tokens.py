@@ -1,8 +1,13 @@
-"""Token counts with the user's tokenizer and its chat template: what the trainer will actually see."""
+"""Token counts with the user's tokenizer and its chat template: what the trainer will actually see.
+
+Records are rendered as train renders them (run/chat_format.py): a template without a system role gets the
+system text folded into the first user turn, a template's default system prompt is kept (or dropped), so the
+gate and the label check count the same tokens.
+"""
 
 from __future__ import annotations
 
-from dataforge.errors import MissingDependency, UsageError
+from dataforge.errors import DataError, MissingDependency, Problem, UsageError
 from dataforge.records import Record
 
 BATCH = 1024
@@ -25,14 +30,21 @@ def default_max_len(tok) -> int | None:
     return n if isinstance(n, int) and 0 < n < 1_000_000 else None  # HF uses ~1e30 for "no limit"
 
 
-def token_counts(records: list[Record], tok, advance=None) -> list[int]:
-    """Tokens per record after the chat template (or the turns joined by newlines when the tokenizer has none)."""
+def token_counts(records: list[Record], tok, system: str = "fold", default_system: str = "keep",
+                 advance=None) -> list[int]:
+    """Tokens per record after the chat template (or the turns joined by newlines when the tokenizer has none).
+    A record the template cannot render is a DataError naming it, never an internal error. `advance(n)` reports
+    progress."""
+    from dataforge.run.chat_format import probe
+
+    templated = bool(getattr(tok, "chat_template", None))
+    quirks = probe(tok) if templated else None
     out: list[int] = []
     for lo in range(0, len(records), BATCH):
         chunk = records[lo : lo + BATCH]
         convs = [[{"role": m.role, "content": m.text()} for m in r.messages] for r in chunk]
-        if getattr(tok, "chat_template", None):
-            texts = [tok.apply_chat_template(c, tokenize=False) for c in convs]
+        if templated:
+            texts = [_render(tok, c, quirks, system, default_system, r) for c, r in zip(convs, chunk, strict=True)]
         else:
             texts = ["\n".join(m["content"] for m in c) for c in convs]
         ids = tok(texts, add_special_tokens=False)["input_ids"]
@@ -40,3 +52,16 @@ def token_counts(records: list[Record], tok, advance=None) -> list[int]:
         if advance:
             advance(len(chunk))
     return out
+
+
+def _render(tok, messages: list[dict], quirks, system: str, default_system: str, rec: Record) -> str:
+    from jinja2 import TemplateError
+
+    from dataforge.run.chat_format import conversation
+
+    try:
+        messages, _ = conversation(messages, quirks, system, default_system)
+        return tok.apply_chat_template(messages, tokenize=False)
+    except (ValueError, TemplateError) as exc:
+        raise DataError("the chat template cannot render a record, so its tokens cannot be counted",
+                        [Problem(str(rec.source), rec.line, "messages", f"{exc}")]) from None

@@ -32,8 +32,10 @@ class ModelSection(_Strict):
     tokenizer: str | None = Field(None, description="Tokenizer to load when it differs from model.name.")
     dtype: Literal["bfloat16", "float16", "float32"] = Field(
         "bfloat16", description="dtype of the unquantised weights and of LoRA compute.")
-    attn_implementation: Literal["sdpa", "eager", "flash_attention_2"] = Field(
-        "sdpa", description="sdpa is built into torch and memory-efficient; flash_attention_2 needs its package.")
+    attn_implementation: Literal["auto", "sdpa", "eager", "flash_attention_2"] = Field(
+        "auto", description="auto: flash_attention_2 when installed on a GPU and the model supports it, else sdpa "
+        "when the model supports it, else eager (Gemma-2). sdpa is built into torch; flash_attention_2 needs its "
+        "package and a GPU; a backend the model cannot use is a config error.")
     trust_remote_code: bool = Field(False, description="Run model code from the hub repo (off: only known models).")
 
 
@@ -93,6 +95,13 @@ class ChatSection(_Strict):
     force: bool = Field(False, description="Use chat.template even when the tokenizer has its own.")
     end_of_turn: str | None = Field(None, description="Token that ends an assistant turn; unset: the template's "
                                     "known stop token or the tokenizer's EOS. It must carry loss.")
+    system: Literal["fold", "refuse"] = Field(
+        "fold", description="When the template has no system role (Gemma rejects it, Mistral v0.3 drops it from "
+        "training renders): fold puts the system text before the first user turn (blank line between); refuse "
+        "stops, naming the records.")
+    default_system: Literal["keep", "drop"] = Field(
+        "keep", description="When the template adds a default system prompt to records without one (Qwen2.5): "
+        "keep it (inference adds it too) or drop it (those records get an empty system message).")
 
 
 class TrainSection(_Strict):
@@ -112,8 +121,9 @@ class TrainSection(_Strict):
     gradient_checkpointing: bool = Field(True, description="Recompute activations in backward: far less memory, "
                                          "about 30% more compute.")
     packing: bool = Field(False, description="Pack several records into each max_length sequence (BFD).")
-    assistant_only_loss: bool = Field(True, description="Loss only on assistant tokens (needs {% generation %} "
-                                      "markers in the chat template).")
+    assistant_only_loss: bool = Field(True, description="Loss only on the assistant's content and end-of-turn "
+                                      "token, found by rendering the model's own template (no {% generation %} "
+                                      "markers needed).")
     precision: Literal["auto", "bf16", "fp16", "fp32"] = Field(
         "auto", description="Mixed precision; auto: bf16 on a GPU that has it, fp32 on CPU.")
     logging_steps: int = Field(10, gt=0, description="Log loss and LR every N steps.")

@@ -79,6 +79,15 @@ class ChatTemplateInfo(_Strict):
     source: str
     template: str
     end_of_turn: list[str]
+    system_role: Literal["native", "rejected", "dropped"] = Field(
+        "native", description="what the template does with a system message (probed by rendering)")
+    system_policy: Literal["fold", "refuse"] = Field("fold", description="chat.system")
+    folded_records: int = Field(0, description="records whose system text was folded into the first user turn")
+    default_system: str | None = Field(None, description="the system prompt the template adds to records without "
+                                       "one (Qwen2.5's), or null")
+    default_system_policy: Literal["keep", "drop"] = Field("keep", description="chat.default_system")
+    default_system_records: int = Field(0, description="records without a system message, which got the default "
+                                        "(keep) or an empty one (drop)")
 
 
 class LabelCheck(_Strict):
@@ -130,9 +139,13 @@ class Manifest(_Strict):
     data: DataInfo | None = Field(None, description="{train, val: [{path, sha256, bytes}], val_split: val.jsonl's "
                                   "{path, sha256, bytes}, train_records, val_records, val_from}")
     chat_template: ChatTemplateInfo | None = Field(None, description="{source, template: the Jinja text trained "
-                                                   "with, end_of_turn: [tokens]}")
+                                                   "with, end_of_turn: [tokens], system_role, system_policy, "
+                                                   "folded_records, default_system, default_system_policy, "
+                                                   "default_system_records}")
     label_check: LabelCheck | None = Field(None, description="{records, truncated, tokens, trained_tokens, "
                                            "longest}")
+    attn_implementation: str | None = Field(None, description="the attention backend the model was loaded with "
+                                            "(model.attn_implementation, auto resolved)")
     trainable_params: int | None = Field(None, description="as PEFT counts them (plan reports the same number)")
     total_params: int | None = Field(None, description="base model plus adapter")
     global_step: int | None = Field(None, description="optimizer steps done")

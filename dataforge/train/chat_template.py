@@ -1,12 +1,11 @@
 """Chat templates: the built-in ChatML template and choosing the template a run trains with.
 
-TRL's `assistant_only_loss` needs `{% generation %}` markers around what the assistant says. The end-of-turn
-token sits inside the markers so that the model is trained to stop (see labels.py, which checks it).
+The run trains with the model's own (inference) template: assistant_mask.py finds the assistant tokens by rendering it,
+so no `{% generation %}` markers are needed. The built-in ChatML template still has them, and the tests check
+that both ways give the same mask.
 """
 
 from __future__ import annotations
-
-import re
 
 from dataforge.errors import UsageError
 
@@ -24,16 +23,9 @@ CHATML = (
 BUILTIN = {"chatml": CHATML}
 
 
-def has_generation_markers(template: str) -> bool:
-    return re.search(r"\{%-?\s*generation\s*-?%\}", template) is not None
-
-
-def choose_template(tokenizer, template: str | None, force: bool, assistant_only_loss: bool) -> tuple[str, str]:
-    """Set the tokenizer's training template and return (template, where it came from).
-
-    Order: the recipe's template when forced or when the tokenizer has none; else the tokenizer's own; if that has
-    no generation markers and the loss is assistant-only, TRL's training variant of it (known families only).
-    """
+def choose_template(tokenizer, template: str | None, force: bool) -> tuple[str, str]:
+    """Set the tokenizer's training template and return (template, where it came from): the recipe's template
+    when forced or when the tokenizer has none, else the tokenizer's own."""
     recipe_template = BUILTIN.get(template, template) if template else None
     own = tokenizer.chat_template if isinstance(tokenizer.chat_template, str) else None
     if recipe_template and (force or not own):
@@ -42,17 +34,5 @@ def choose_template(tokenizer, template: str | None, force: bool, assistant_only
         chosen, origin = own, "tokenizer"
     else:
         raise UsageError("the tokenizer has no chat template: set chat.template=chatml or give a Jinja template")
-    if assistant_only_loss and not has_generation_markers(chosen):
-        from trl.chat_template_utils import get_training_chat_template
-
-        try:
-            patched = get_training_chat_template(tokenizer) if origin == "tokenizer" else None
-        except ValueError:
-            patched = None
-        if not patched:
-            raise UsageError(f"the chat template ({origin}) has no {{% generation %}} markers, so the assistant "
-                             "tokens cannot be found: set chat.template=chatml and chat.force=true, give a template "
-                             "with markers, or set train.assistant_only_loss=false")
-        chosen, origin = patched, f"{origin}, with TRL's generation markers"
     tokenizer.chat_template = chosen
     return chosen, origin

@@ -73,7 +73,15 @@ def write_chat_jsonl(records: list[Record], path: Path) -> Path:
     return path
 
 
-def to_dataset(records: list[Record]):
+def to_token_dataset(records: list[Record], fmt, assistant_only: bool):
+    """Pre-tokenised records (input_ids + assistant_masks) as the label check encoded them: TRL builds the labels
+    from assistant_masks and truncates to max_length, so it trains exactly the checked mask and never needs a
+    {% generation %} variant of the template."""
     from datasets import Dataset
 
-    return Dataset.from_dict({"messages": [chat(r) for r in records]})
+    ids, masks = [], []
+    for rec in records:
+        i, m = fmt.encode(rec, assistant_only)
+        ids.append(i)
+        masks.append(m)
+    return Dataset.from_dict({"input_ids": ids, "assistant_masks": masks})

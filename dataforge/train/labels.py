@@ -1,7 +1,8 @@
 """The label-mask check, run before training: which tokens carry loss, and do they make sense?
 
-It fails when a record has no trainable token, when an assistant turn's end-of-turn token carries no loss (the
-model would never learn to stop), or when truncation at train.max_length removes every assistant token.
+The mask comes from assistant_mask.py. The check fails when a record has no trainable token, when an assistant
+turn's end-of-turn token carries no loss (the model would never learn to stop), when the template cannot render a
+record or is not prefix-stable on it, or when truncation at train.max_length removes every assistant token.
 Truncation is always counted and reported, never silent.
 """
 
@@ -11,7 +12,8 @@ from dataclasses import dataclass, field
 
 from dataforge.errors import DataError, Problem
 from dataforge.records import Record
-from dataforge.train.data import chat, where
+from dataforge.train.assistant_mask import ChatFormat
+from dataforge.train.data import where
 
 
 @dataclass
@@ -33,15 +35,6 @@ class MaskReport:
                 "trained_tokens": self.trained_tokens, "longest": self.longest}
 
 
-def tokenize(tokenizer, example: Record, assistant_only: bool) -> tuple[list[int], list[int]]:
-    """Token ids and the loss mask (1 = the token carries loss), as TRL's SFTTrainer builds them."""
-    out = tokenizer.apply_chat_template(chat(example), tokenize=True, return_dict=True,
-                                        return_assistant_tokens_mask=assistant_only)
-    ids = list(out["input_ids"])
-    mask = list(out["assistant_masks"]) if assistant_only else [1] * len(ids)
-    return ids, mask
-
-
 def spans(mask: list[int]) -> list[tuple[int, int]]:
     """[start, end) of each run of 1s."""
     out, start = [], None
@@ -58,16 +51,16 @@ def check_example(ids: list[int], mask: list[int], example: Record, max_length: 
                   assistant_only: bool) -> list[Problem]:
     at = (str(example.source), example.line)
     if not any(mask):
-        return [Problem(*at, "messages", "no token carries loss: the chat template marks no assistant tokens "
-                        "(is there an assistant message, and {% generation %} in the template?)")]
+        return [Problem(*at, "messages", "no token carries loss: the record has no assistant turn, or the chat "
+                        "template renders its assistant turns as nothing: add an assistant message")]
     problems = []
     turns = [i for i, m in enumerate(example.messages) if m.role == "assistant"]
     for n, (start, end) in enumerate(spans(mask) if assistant_only else [(0, len(ids))]):
         if not stop_ids & set(ids[start:end]):
             turn = turns[n] if n < len(turns) else n
             problems.append(Problem(*at, f"messages[{turn}]", "the end-of-turn/EOS token carries no loss, so "
-                                    "the model never learns to stop: put it inside {% generation %} in the chat "
-                                    "template, or name the right one with chat.end_of_turn"))
+                                    "the model never learns to stop: the template puts no known end-of-turn token "
+                                    "after this turn; name the right one with chat.end_of_turn"))
     if len(ids) > max_length and not any(mask[:max_length]):
         problems.append(Problem(*at, "messages", f"truncation at train.max_length={max_length} removes every "
                                 f"assistant token (record is {len(ids)} tokens, the first trained token is at "
@@ -75,12 +68,18 @@ def check_example(ids: list[int], mask: list[int], example: Record, max_length: 
     return problems
 
 
-def check_labels(examples: list[Record], tokenizer, max_length: int, stop_ids: list[int],
-                 assistant_only: bool = True, limit: int | None = None) -> MaskReport:
+def check_labels(examples: list[Record], fmt: ChatFormat, max_length: int, assistant_only: bool = True,
+                 limit: int | None = None) -> MaskReport:
     """Check `limit` records (all by default); raise DataError listing every failing record."""
     report = MaskReport()
+    stop_ids = fmt.stop_ids
     for example in examples[:limit]:
-        ids, mask = tokenize(tokenizer, example, assistant_only)
+        try:
+            ids, mask = fmt.encode(example, assistant_only)
+        except DataError as exc:
+            report.records += 1
+            report.problems.extend(exc.problems)
+            continue
         report.records += 1
         report.tokens += min(len(ids), max_length)
         report.trained_tokens += sum(mask[:max_length])
@@ -93,9 +92,11 @@ def check_labels(examples: list[Record], tokenizer, max_length: int, stop_ids: l
     return report
 
 
-def render_labels(tokenizer, example: Record, max_length: int, assistant_only: bool = True) -> str:
-    """The record as the model sees it; tokens that carry loss inside ⟦ ⟧, the truncation point as ✂."""
-    ids, mask = tokenize(tokenizer, example, assistant_only)
+def render_labels(fmt: ChatFormat, example: Record, max_length: int, assistant_only: bool = True) -> str:
+    """The record as the model sees it; tokens that carry loss inside ⟦ ⟧, the truncation point as ✂, and
+    what the system handling changed (folded system text, a default system prompt kept or dropped)."""
+    tokenizer = fmt.tokenizer
+    ids, mask = fmt.encode(example, assistant_only)
     parts, run, state = [], [], None
     for i, (tok, bit) in enumerate(zip(ids, mask, strict=True)):
         trained = bool(bit) and i < max_length
@@ -109,7 +110,19 @@ def render_labels(tokenizer, example: Record, max_length: int, assistant_only: b
         run.append(tok)
         state = trained
     parts.append(_piece(tokenizer, run, state))
-    return f"{where(example)}:\n" + "".join(parts)
+    return f"{where(example)}{_note(fmt, example)}:\n" + "".join(parts)
+
+
+def _note(fmt: ChatFormat, example: Record) -> str:
+    _, change = fmt.messages(example)
+    if change == "folded":
+        return " (the template has no system role: system text folded into the first user turn, chat.system=fold)"
+    if change == "default-dropped":
+        return " (the template's default system prompt dropped: chat.default_system=drop)"
+    if fmt.quirks.default_system and example.messages[0].role != "system":
+        return (f" (no system message: the template adds its default {fmt.quirks.default_system[:120]!r}, "
+                "chat.default_system=keep)")
+    return ""
 
 
 def _piece(tokenizer, ids: list[int], trained: bool | None) -> str:

@@ -50,6 +50,46 @@ def check_target_modules(recipe: Recipe, path: str) -> None:
                          f"{', '.join(known)}")
 
 
+def model_class(path: str, trust_remote_code: bool = False):
+    from transformers import AutoConfig
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING
+
+    config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
+    return MODEL_FOR_CAUSAL_LM_MAPPING.get(type(config), None)
+
+
+def attention_choices(cls, on_gpu: bool, flash_installed: bool) -> list[str]:
+    """Backends this model class can run here, best first. An unknown class (remote code) gets sdpa and eager:
+    transformers itself then says whether sdpa works."""
+    out = []
+    if cls is None or getattr(cls, "_supports_flash_attn", False):
+        if on_gpu and flash_installed:
+            out.append("flash_attention_2")
+    if cls is None or getattr(cls, "_supports_sdpa", False):
+        out.append("sdpa")
+    return [*out, "eager"]
+
+
+def resolve_attention(recipe: Recipe, path: str) -> str:
+    """model.attn_implementation, with auto resolved: flash_attention_2 when installed on a GPU, else sdpa, else
+    eager (Gemma-2 has no sdpa path). A requested backend the model cannot use here is a UsageError naming the
+    ones it can."""
+    import importlib.util
+
+    import torch
+
+    cls = model_class(path, recipe.model.trust_remote_code)
+    choices = attention_choices(cls, torch.cuda.is_available(), importlib.util.find_spec("flash_attn") is not None)
+    wanted = recipe.model.attn_implementation
+    if wanted == "auto":
+        return choices[0]
+    if wanted not in choices:
+        name = cls.__name__ if cls is not None else path
+        raise UsageError(f"model.attn_implementation: {wanted}: {name} cannot use it here (flash_attention_2 "
+                         "needs the flash-attn package and a GPU): choose one of auto, " + ", ".join(choices))
+    return wanted
+
+
 def bnb_config(recipe: Recipe):
     import torch
     from transformers import BitsAndBytesConfig
@@ -61,11 +101,11 @@ def bnb_config(recipe: Recipe):
                               bnb_4bit_quant_storage=getattr(torch, q.quant_storage))
 
 
-def load_model(recipe: Recipe, path: str):
+def load_model(recipe: Recipe, path: str, attn_implementation: str):
     import torch
     from transformers import AutoModelForCausalLM
 
-    kwargs = dict(dtype=getattr(torch, recipe.model.dtype), attn_implementation=recipe.model.attn_implementation,
+    kwargs = dict(dtype=getattr(torch, recipe.model.dtype), attn_implementation=attn_implementation,
                   trust_remote_code=recipe.model.trust_remote_code, device_map=device_map())
     if recipe.method == "qlora":
         kwargs["quantization_config"] = bnb_config(recipe)

@@ -27,7 +27,7 @@ from dataforge.run.manifest import (
     sha256,
 )
 from dataforge.run.run_dir import RunDir
-from dataforge.train.data import load_records, split_records, to_dataset, write_chat_jsonl
+from dataforge.train.data import load_records, split_records, write_chat_jsonl
 
 # Set by launch.py for the workers it starts: the gate report it wrote in the run directory and that file's
 # sha256. A worker accepts the verdict only when the file is this run's own report, unchanged, and says passed.
@@ -83,9 +83,17 @@ def quality_gate(recipe: Recipe, run: RunDir, tokenizer: str) -> GateInfo:
         from dataforge.quality.gate import run_gate
     except ImportError as exc:
         raise MissingDependency(exc.name or "polars", "quality") from None
+    from dataforge.run.loading import load_tokenizer
+    from dataforge.train.chat_template import choose_template
+
+    # the gate counts tokens with the template this run trains with (not the tokenizer's own when chat.force),
+    # so its truncation count is the label check's
+    template, _ = choose_template(load_tokenizer(tokenizer, recipe.model.trust_remote_code), recipe.chat.template,
+                                  recipe.chat.force)
     result = run_gate(recipe.data.train + recipe.data.val, suite=recipe.gate.suite,
                       report_dir=str(run.quality_dir), tokenizer=tokenizer,
-                      max_seq_len=recipe.train.max_length, lang=recipe.gate.lang,
+                      max_seq_len=recipe.train.max_length, lang=recipe.gate.lang, chat_template=template,
+                      chat_system=recipe.chat.system, default_system=recipe.chat.default_system,
                       allow_extra=recipe.data.allow_extra)
     failed = list(result.failed_checks)
     gate = GateInfo(skipped=False, passed=result.passed, report_json=result.report_json,
@@ -191,36 +199,43 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
                              train_records=len(train_recs), val_records=len(val_recs), val_from=val_from)
     say(f"data: {len(train_recs)} train records, {len(val_recs)} val records ({val_from})")
 
-    # 4. tokenizer and chat template
+    # 4. tokenizer, chat template and what it does with system messages
+    from dataforge.run.chat_format import probe
     from dataforge.run.end_of_turn import end_of_turn_ids
     from dataforge.run.loading import load_tokenizer
+    from dataforge.train.assistant_mask import ChatFormat
     from dataforge.train.chat_template import choose_template
 
     tokenizer = load_tokenizer(tokenizer_path, recipe.model.trust_remote_code,
                                key="model.tokenizer" if recipe.model.tokenizer else "model.name")
-    template, origin = choose_template(tokenizer, recipe.chat.template, recipe.chat.force,
-                                       recipe.train.assistant_only_loss)
+    template, origin = choose_template(tokenizer, recipe.chat.template, recipe.chat.force)
     stop_ids = end_of_turn_ids(tokenizer, recipe.chat.end_of_turn)
-    manifest.chat_template = ChatTemplateInfo(source=origin, template=template,
-                                              end_of_turn=[tokenizer.convert_ids_to_tokens(i) for i in stop_ids])
+    fmt = ChatFormat(tokenizer, stop_ids, probe(tokenizer), recipe.chat.system, recipe.chat.default_system)
+    manifest.chat_template = template_info(fmt, template, origin, train_recs + val_recs)
+    say(system_summary(manifest.chat_template))
 
-    # 5. label-mask check, before any weights are loaded
+    # 5. label-mask check, before any weights are loaded: the same encoding the trainer is given
     from dataforge.train.labels import check_labels, render_labels
 
+    assistant_only = recipe.train.assistant_only_loss
     for rec in train_recs[: recipe.train.show_labels]:
-        say(render_labels(tokenizer, rec, recipe.train.max_length, recipe.train.assistant_only_loss))
-    mask = check_labels(train_recs + val_recs, tokenizer, recipe.train.max_length, stop_ids,
-                        recipe.train.assistant_only_loss, limit=recipe.train.mask_check_records)
+        say(render_labels(fmt, rec, recipe.train.max_length, assistant_only))
+    mask = check_labels(train_recs + val_recs, fmt, recipe.train.max_length, assistant_only,
+                        limit=recipe.train.mask_check_records)
     manifest.label_check = LabelCheck(**mask.as_json())
     say(mask.summary(recipe.train.max_length))
 
     # 6-8. model, PEFT, trainer
-    from dataforge.train.model import load_model, peft_config
+    from dataforge.train.data import to_token_dataset
+    from dataforge.train.model import load_model, peft_config, resolve_attention
     from dataforge.train.trainer import build_trainer
 
-    model = load_model(recipe, base)
-    trainer = build_trainer(recipe, run, model, tokenizer, peft_config(recipe, tokenizer_path),
-                            to_dataset(train_recs), to_dataset(val_recs) if val_recs else None, callbacks, quiet)
+    manifest.attn_implementation = resolve_attention(recipe, base)
+    model = load_model(recipe, base, manifest.attn_implementation)
+    train_ds = to_token_dataset(train_recs, fmt, assistant_only)
+    val_ds = to_token_dataset(val_recs, fmt, assistant_only) if val_recs else None
+    trainer = build_trainer(recipe, run, model, tokenizer, peft_config(recipe, tokenizer_path), train_ds, val_ds,
+                            callbacks, quiet)
     manifest.trainable_params, manifest.total_params = count_params(trainer.model)
     say(f"training: {recipe.method}, {manifest.trainable_params:,} trainable of {manifest.total_params:,} "
         f"parameters ({100 * manifest.trainable_params / max(manifest.total_params, 1):.3f}%)")
@@ -241,6 +256,33 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
     run.write_manifest(manifest)
     say(f"done: adapter in {run.adapter_dir}, manifest {run.manifest_path}")
     return run.path
+
+
+def template_info(fmt, template: str, origin: str, records) -> ChatTemplateInfo:
+    """What the manifest records about the template: its text, end-of-turn tokens and system handling."""
+    quirks = fmt.quirks
+    changes = [fmt.messages(r)[1] for r in records] if records else []
+    without_system = sum(1 for r in records if not r.messages or r.messages[0].role != "system")
+    return ChatTemplateInfo(source=origin, template=template,
+                            end_of_turn=[fmt.tokenizer.convert_ids_to_tokens(i) for i in fmt.stop_ids],
+                            system_role=quirks.system, system_policy=fmt.system,
+                            folded_records=changes.count("folded"), default_system=quirks.default_system,
+                            default_system_policy=fmt.default_system,
+                            default_system_records=without_system if quirks.default_system else 0)
+
+
+def system_summary(info: ChatTemplateInfo) -> str:
+    parts = [f"chat template: {info.source}, end of turn {', '.join(info.end_of_turn)}"]
+    if info.system_role != "native":
+        verb = "rejects" if info.system_role == "rejected" else "drops"
+        parts.append(f"the template {verb} system messages: {info.folded_records} record(s) had theirs folded into "
+                     "the first user turn (chat.system=fold)")
+    if info.default_system:
+        action = "kept" if info.default_system_policy == "keep" else "dropped (empty system message)"
+        parts.append(f"the template adds a default system prompt {info.default_system[:120]!r} to "
+                     f"{info.default_system_records} record(s) without one: {action} "
+                     f"(chat.default_system={info.default_system_policy})")
+    return "; ".join(parts)
 
 
 def whole_run_train_loss(history: list[dict], fallback: float | None) -> float | None:

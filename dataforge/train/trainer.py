@@ -53,7 +53,9 @@ def sft_config(recipe: Recipe, run: RunDir, has_eval: bool, quiet: bool):
         # prompt-learning methods prepend virtual tokens outside the layers; checkpointing them gains nothing
         **checkpointing_args(t.gradient_checkpointing and recipe.method not in PROMPT_METHODS),
         packing=t.packing,
-        assistant_only_loss=t.assistant_only_loss,
+        # the datasets come pre-tokenised with their assistant mask (labels.py); TRL's own assistant_only_loss
+        # would ask the template for {% generation %} markers instead
+        assistant_only_loss=False,
         eval_strategy="steps" if has_eval else "no",
         eval_steps=t.eval_steps,
         save_strategy="steps",

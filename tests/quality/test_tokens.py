@@ -90,3 +90,28 @@ def test_summary_gives_the_token_distribution_and_how_many_are_too_long(tmp_path
     assert tk["min"] <= tk["median"] <= tk["p95"] <= tk["max"]
     html = open(res.report_html, encoding="utf-8").read()
     assert "tokens per record (chat template)" in html and f"&gt; 60: {tk['over_max_seq_len']}" in html
+
+
+def test_a_template_without_a_system_role_counts_the_folded_text_and_names_bad_records(tokenizer_dir):
+    from transformers import AutoTokenizer
+
+    from dataforge.errors import DataError
+    from dataforge.quality.tokens import token_counts
+    from dataforge.records import Record
+
+    tok = AutoTokenizer.from_pretrained(tokenizer_dir)
+    # Gemma's way: a system message raises, and so do turns that do not alternate
+    tok.chat_template = ("{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}"
+                         "{% endif %}{% for m in messages %}{% if (m['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+                         "{{ raise_exception('Conversation roles must alternate') }}{% endif %}" + TEMPLATE[23:])
+    rec = Record.model_validate({"messages": [{"role": "system", "content": "kısa yaz"},
+                                              {"role": "user", "content": "bir iki"},
+                                              {"role": "assistant", "content": "üç"}]})
+    # "<|user|> kısa yaz\n\nbir iki <|end|>" + "<|assistant|> üç <|end|>": 6 + 3 tokens (the split ignores "\n\n")
+    assert token_counts([rec], tok) == [9]
+    bad = Record.model_validate({"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"},
+                                              {"role": "assistant", "content": "c"}], "source": "x.jsonl",
+                                 "line": 5})
+    with pytest.raises(DataError) as err:
+        token_counts([bad], tok)
+    assert err.value.lines()[1] == "x.jsonl:5: messages: Conversation roles must alternate"

@@ -9,9 +9,7 @@ import pytest
 
 from dataforge.errors import InputError
 from dataforge.run.manifest import Process, sha256
-from dataforge.run.run_dir import LAYOUT, markdown, open_run
-
-ROOT = Path(__file__).resolve().parents[2]
+from dataforge.run.run_dir import open_run
 
 
 @pytest.mark.slow  # a trained tiny run (session fixture)
@@ -111,9 +109,3 @@ def test_not_a_run_directory(tmp_path):
     (tmp_path / "manifest.json").write_text("{bad")
     with pytest.raises(InputError, match="manifest.json:1: manifest: not valid JSON"):
         open_run(tmp_path)
-
-
-def test_docs_describe_the_layout_and_manifest_from_the_one_definition():
-    doc = (ROOT / "docs" / "train.md").read_text(encoding="utf-8")
-    assert all(f"| `{k}` | {v} |" in doc for k, v in LAYOUT.items())
-    assert markdown() in doc, "regenerate the run-directory tables in docs/train.md: python -m dataforge.run.run_dir"

@@ -26,3 +26,27 @@ def tiny_tokenizer(tiny_model):
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(tiny_model)
+
+
+def family_texts() -> list[str]:
+    from dataforge.train.tiny import texts_of
+
+    return list(texts_of([str(SAMPLE / "chat_tr.jsonl"), str(SAMPLE / "instructions_tr.jsonl")]))
+
+
+@pytest.fixture(scope="session")
+def family_dir(tmp_path_factory):
+    """build(family) -> a model folder with the family's real vocabulary and template and tiny random weights
+    (tests/train/families.py), built once per test session."""
+    pytest.importorskip("torch")
+    from tests.train.families import build_family
+
+    root = tmp_path_factory.mktemp("families")
+    built: dict[str, Path] = {}
+
+    def build(family: str) -> Path:
+        if family not in built:
+            built[family] = build_family(family, root / family, family_texts())
+        return built[family]
+
+    return build

@@ -19,25 +19,24 @@ def bare(tiny_tokenizer):
 
 
 def test_the_recipe_template_is_used_when_the_tokenizer_has_none(bare):
-    template, origin = choose_template(bare, "chatml", force=False, assistant_only_loss=True)
+    template, origin = choose_template(bare, "chatml", force=False)
     assert template == CHATML and origin == "recipe (chat.template)" and bare.chat_template == CHATML
 
 
 def test_the_tokenizer_template_wins_unless_forced(tiny_tokenizer):
     t = copy.deepcopy(tiny_tokenizer)
     own = t.chat_template
-    assert choose_template(t, PLAIN, force=False, assistant_only_loss=False) == (own, "tokenizer")
-    assert choose_template(t, PLAIN, force=True, assistant_only_loss=False)[0] == PLAIN
+    assert choose_template(t, PLAIN, force=False) == (own, "tokenizer")
+    assert choose_template(t, PLAIN, force=True)[0] == PLAIN
 
 
 def test_no_template_anywhere_is_a_usage_error(bare):
     with pytest.raises(UsageError, match="set chat.template=chatml"):
-        choose_template(bare, None, force=False, assistant_only_loss=True)
+        choose_template(bare, None, force=False)
 
 
-def test_a_template_without_generation_markers_is_refused_for_assistant_only_loss(bare):
-    with pytest.raises(UsageError, match=r"no \{% generation %\} markers"):
-        choose_template(bare, PLAIN, force=False, assistant_only_loss=True)
+def test_a_template_without_generation_markers_is_used_as_it_is(bare):
+    assert choose_template(bare, PLAIN, force=False) == (PLAIN, "recipe (chat.template)")
 
 
 def test_end_of_turn_is_the_template_stop_token_not_padding(tiny_tokenizer):

@@ -42,7 +42,8 @@ def test_loss_falls_and_the_run_directory_says_what_was_trained(tiny_model, tmp_
     assert manifest["data"]["train_records"] == 74 and manifest["label_check"]["records"] == 74
     assert manifest["config"]["train"]["max_steps"] == 30 and manifest["config"]["seed"] == 0
     assert manifest["chat_template"]["end_of_turn"] == ["<|im_end|>"]
-    assert "{% generation %}" in manifest["chat_template"]["template"]
+    assert "{% generation %}" in manifest["chat_template"]["template"]  # the tiny model's ChatML, as it is
+    assert manifest["chat_template"]["system_role"] == "native" and manifest["attn_implementation"] == "sdpa"
     assert manifest["versions"]["trl"] and manifest["recipe"]["path"].endswith("tiny-cpu.yaml")
     assert (run / "adapter" / "adapter_model.safetensors").is_file()
     assert (run / "adapter" / "tokenizer.json").is_file()

@@ -1,0 +1,75 @@
+"""What a chat template does with system messages, and the conversation as it is rendered for training.
+
+Two quirks of real templates, found by rendering probes once per template (not by knowing model names):
+- no system role: Gemma's template raises "System role not supported"; Mistral v0.3's renders the system text only
+  in front of the *last* user turn of a prompt, so a training render (ending with the assistant) drops it.
+  Default `chat.system=fold`: the system text goes in front of the first user turn, separated by a blank line
+  (what Gemma's model card recommends). `refuse`: such records are an error naming each one.
+- a default system prompt (Qwen2.5: "You are Qwen, created by Alibaba Cloud..."): added to every record that has
+  no system message. `chat.default_system=keep` (default: inference adds it too) or `drop` (such records get an
+  empty system message, so the default text is not rendered).
+
+check (quality/tokens.py) and train both render through `conversation()`, so they count the same tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SYSTEM_PROBE = "SYSTEM-PROBE-7f3a"
+USER_PROBE = "USER-PROBE-7f3a"
+ASSISTANT_PROBE = "ASSISTANT-PROBE-7f3a"
+
+
+@dataclass(frozen=True)
+class TemplateQuirks:
+    system: str  # "native", "rejected" (the template raises) or "dropped" (rendered without it)
+    default_system: str | None  # the text the template adds when a record has no system message
+
+
+def render(tokenizer, messages: list[dict], add_generation_prompt: bool = False) -> str:
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
+
+
+def probe(tokenizer) -> TemplateQuirks:
+    """How the tokenizer's current chat template treats system messages."""
+    from jinja2 import TemplateError
+
+    user = {"role": "user", "content": USER_PROBE}
+    answer = {"role": "assistant", "content": ASSISTANT_PROBE}
+    try:
+        with_system = render(tokenizer, [{"role": "system", "content": SYSTEM_PROBE}, user, answer])
+        system = "native" if SYSTEM_PROBE in with_system else "dropped"
+    except TemplateError:
+        with_system, system = None, "rejected"
+    default = None
+    if system == "native":
+        # rendered with a system text S, the conversation is A + S + B; without one it is A + D + B when the
+        # template puts a default D in the same place (an empty D: only a fixed header, e.g. Llama 3.1's date)
+        head, _, tail = with_system.partition(SYSTEM_PROBE)
+        without = render(tokenizer, [user, answer])
+        if without.startswith(head) and without.endswith(tail) and len(without) > len(head) + len(tail):
+            default = without[len(head): len(without) - len(tail)]
+    return TemplateQuirks(system=system, default_system=default)
+
+
+def conversation(messages: list[dict], quirks: TemplateQuirks, system: str = "fold",
+                 default_system: str = "keep") -> tuple[list[dict], str | None]:
+    """The messages as they are rendered, and what was changed ("folded", "default-dropped") or None.
+
+    Raises ValueError (the caller names the record) when the template has no system role and system=refuse."""
+    has_system = bool(messages) and messages[0]["role"] == "system"
+    if has_system and quirks.system != "native":
+        if system == "refuse":
+            raise ValueError(f"the chat template {'rejects' if quirks.system == 'rejected' else 'drops'} the "
+                             "system message: set chat.system=fold (the system text goes in front of the first "
+                             "user turn) or remove it from the record")
+        rest = [dict(m) for m in messages[1:]]
+        first_user = next((m for m in rest if m["role"] == "user"), None)
+        if first_user is None:
+            raise ValueError("a system message with no user turn to fold it into: add a user turn")
+        first_user["content"] = f"{messages[0]['content']}\n\n{first_user['content']}"
+        return rest, "folded"
+    if not has_system and quirks.default_system and default_system == "drop":
+        return [{"role": "system", "content": ""}, *messages], "default-dropped"
+    return messages, None
