@@ -201,7 +201,9 @@ def run_page(run_id: str, request: Request, team: Team = Depends(ui_team), s: Se
     report, ev = None, evals[0] if evals else None
     if ev is not None and "report.json" in ev.files:
         report = orjson.loads(open(store.inside(store.job_dir(cfg.store, team.id, ev.id), "report.json"), "rb").read())
-    plot = next((f for f in (ev.files if ev else []) if f.endswith("loss_curves.png")), None)
+    # evaluate writes its plot into the run's own folder (run/<eval dir>/), so it is one of the train job's files
+    train_files = api_jobs.show(run_id, team, s, cfg).files if ev else []
+    plot = next((f for f in train_files if f.endswith("loss_curves.png")), None)
     exports = api_jobs.list_jobs("succeeded", "export", 1000, team, s, cfg)
     exports = [j for j in exports if j.params["run"] == run_id]
     return render(request, "run.html", team=team, run=run, ev=ev, report=report, plot=plot, exports=exports)
