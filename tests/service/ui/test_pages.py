@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.service.conftest import SAMPLE
+from tests.service.conftest import SAMPLE, big_chat
 from tests.service.ui.conftest import UI
 
 STATE: dict = {}
@@ -57,6 +57,10 @@ def upload(ui: UI, name: str, path) -> None:
     ui.page.get_by_label("Dataset name").fill(name)
     ui.page.get_by_label("File (.jsonl, .json, .parquet)").set_input_files(str(path))
     ui.page.get_by_role("button", name="Upload", exact=True).click()
+
+
+def row(ui: UI, dataset: str):
+    return ui.page.locator("tbody tr").filter(has=ui.page.get_by_role("link", name=dataset, exact=True))
 
 
 def test_a_broken_file_shows_its_validate_errors_inline(one, server):
@@ -132,11 +136,49 @@ def test_the_report_opens_and_clean_makes_a_child_version(one):
     lineage = one.page.locator(".lineage").inner_text()
     assert STATE["version"][:12] in lineage and "clean (clean)" in lineage
     one.check_page("version-clean")
+    one.page.get_by_role("button", name="Start: check").click()  # the cleaned version, checked in turn
+    assert finished_job(one) == "succeeded"
+    one.go("/")
+    rows = {r.split("\t")[0]: r.split("\t") for r in one.page.locator("tbody tr").all_inner_texts()}
+    assert rows["chat"][1:5] == ["2", "74", "chat", "passed"]  # versions, records of the newest, format, badge
+    assert rows["broken"][4] == "not checked"
+    assert row(one, "chat").locator(".badge").evaluate(
+        "e => getComputedStyle(e).backgroundColor") == "rgb(211, 243, 218)"  # green
+    one.check_page("datasets")
     one.go("/jobs")
     kinds = one.page.locator("tbody tr td:nth-child(2)").all_inner_texts()
     states = one.page.locator("tbody tr td:nth-child(3)").all_inner_texts()
-    assert kinds == ["clean", "check"] and states == ["succeeded", "succeeded"]  # newest first
+    assert kinds == ["check", "clean", "check"] and states == ["succeeded"] * 3  # newest first
     one.check_page("jobs")
+
+
+def test_a_failed_gate_names_its_checks_and_disables_train_and_a_job_can_be_cancelled(one, tmp_path):
+    lines = (SAMPLE / "chat_tr.jsonl").read_bytes()
+    dups = tmp_path / "dups.jsonl"
+    dups.write_bytes(lines + lines[: lines.index(b"\n") + 1])  # one exact duplicate
+    upload(one, "dups", dups)
+    one.page.wait_for_url(re.compile(r"/datasets/dups/versions/[0-9a-f]{64}$"))
+    version_url = one.page.url
+    one.page.get_by_role("button", name="Start: check").click()
+    assert finished_job(one) == "succeeded"
+    assert "Failed checks: exact_duplicates" in one.page.inner_text("main")
+    one.page.goto(version_url)
+    gate = one.page.locator("#train-form .gate").inner_text()
+    assert "The gate failed: training is disabled." in gate and "exact_duplicates" in gate
+    assert one.page.get_by_role("button", name="Start: train").is_disabled()
+    one.check_page("version-gate-failed")
+    one.go("/")
+    assert row(one, "dups").locator(".badge").inner_text() == "failed"
+
+    big = tmp_path / "big.jsonl"
+    big.write_bytes(big_chat(3000))  # a check long enough to be caught queued or running
+    upload(one, "big", big)
+    one.page.wait_for_url(re.compile(r"/datasets/big/versions/[0-9a-f]{64}$"))
+    one.page.get_by_role("button", name="Start: check").click()
+    one.page.wait_for_url(re.compile(r"/jobs/[0-9a-f]{32}$"))
+    one.page.get_by_role("button", name="Cancel").click()
+    assert finished_job(one, timeout_ms=60_000) == "cancelled"
+    one.check_page("job-cancelled")
 
 
 def test_turkish_when_the_browser_asks_and_the_switch_goes_back_to_english(browser, server, teams):
