@@ -45,7 +45,6 @@ TR = {
     "Evaluate (logs only) to see the loss curves.": "Kayıp eğrileri için değerlendirin (yalnız günlükler).",
     "Problem": "Sorun", "Back": "Geri", "Recipe for training": "Eğitim tarifi",
     "training steps (train.max_steps); empty: the recipe's": "eğitim adımı (train.max_steps); boş: tarifinki",
-    "Train anyway: who decides": "Yine de eğit: karar veren", "Why": "Neden",
 }
 
 EN: dict[str, str] = {}

@@ -20,10 +20,10 @@ from dataforge.service.models import Dataset, Job, Team, Version
 from dataforge.service.routes import datasets as api_datasets
 from dataforge.service.routes import jobs as api_jobs
 from dataforge.service.routes import runs as api_runs
-from dataforge.service.schemas import JobIn, Override
+from dataforge.service.schemas import JobIn
 from dataforge.service.stages import SHIPPED_RECIPES
 from dataforge.service.ui import forms
-from dataforge.service.ui.web import COOKIE, LANG_COOKIE, LANGS, UIError, check_csrf, render, ui_team
+from dataforge.service.ui.web import COOKIE, LANG_COOKIE, LANGS, UIError, check_csrf, check_origin, render, ui_team
 
 router = APIRouter(include_in_schema=False)
 SHOWN_REJECTS = 50
@@ -45,6 +45,7 @@ def signin_page(request: Request):
 
 @router.post("/signin")
 def signin(request: Request, token: str = Form(""), db: Database = Depends(get_db)):
+    check_origin(request)
     with db.session() as s:
         team = team_for(s, token.strip())
     if team is None:
@@ -140,11 +141,8 @@ async def submit_job(request: Request, team: Team = Depends(ui_team), db: Databa
         params = forms.params_from_form(kind, form)
     else:
         raise UIError(422, f"unknown job kind {kind!r}")
-    override = None
-    if form.get("override_user") or form.get("override_reason"):
-        override = Override(user=form.get("override_user", ""), reason=form.get("override_reason", ""))
     inputs = [form["input"]] if form.get("input") else []
-    body = JobIn(kind=kind, inputs=inputs, params=params, override=override)
+    body = JobIn(kind=kind, inputs=inputs, params=params)  # no override from the UI: the gate's failure stands
     job = api_jobs.submit(body, team, db, cfg)
     return _go(f"/jobs/{job.id}")
 

@@ -59,11 +59,16 @@ def csrf_for(token: str) -> str:
     return hmac.new(token.encode(), b"dataforge-ui-csrf", hashlib.sha256).hexdigest()
 
 
-def check_csrf(request: Request, sent: str | None) -> None:
-    """Refuse a state-changing request that did not come from one of our pages."""
+def check_origin(request: Request) -> None:
+    """A POST whose browser says it came from another site is refused (also the sign-in: no login CSRF)."""
     origin = request.headers.get("origin")
     if origin and origin != "null" and urlparse(origin).netloc != request.headers.get("host"):
         raise UIError(403, "cross-site request refused")
+
+
+def check_csrf(request: Request, sent: str | None) -> None:
+    """Refuse a state-changing request that did not come from one of our pages."""
+    check_origin(request)
     token = token_of(request)
     if not token or not sent or not hmac.compare_digest(csrf_for(token), sent):
         raise UIError(403, "the form has expired or did not come from this site: reload the page and try again")

@@ -210,6 +210,9 @@ def test_another_team_sees_none_of_the_first_teams_data(browser, server, teams, 
         # and a form posted without the page's CSRF token is refused
         r = two.page.request.post(server.url + "/ui/jobs", form={"kind": "check", "input": STATE["version"]})
         assert r.status == 403
+        r = two.page.request.post(server.url + "/signin", form={"token": teams["two"]},
+                                  headers={"Origin": "http://elsewhere.example"}, max_redirects=0)
+        assert r.status == 403  # no sign-in from another site's form either
         two.go("/")
         two.page.get_by_role("button", name="Sign out").click()
         two.page.wait_for_url(server.url + "/signin")

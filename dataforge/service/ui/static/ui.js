@@ -33,7 +33,7 @@ function setupUpload() {
       if (!body.invalid) { window.location = body.url; return; }
       const d = out.dataset;
       out.append(text("h2", body.invalid + " " + d.tRejected + " (" + d.tFirst + ")"));
-      const list = document.createElement("ol"); list.className = "rejects";
+      const list = document.createElement("ul"); list.className = "rejects";
       body.errors.forEach((line) => list.append(text("li", line)));
       out.append(list);
       const a = text("a", d.tRejects); a.href = body.rejects; out.append(a, text("span", " · "));
