@@ -176,6 +176,14 @@ def test_a_failed_gate_names_its_checks_and_disables_train_and_a_job_can_be_canc
     one.page.wait_for_url(re.compile(r"/datasets/big/versions/[0-9a-f]{64}$"))
     one.page.get_by_role("button", name="Start: check").click()
     one.page.wait_for_url(re.compile(r"/jobs/[0-9a-f]{32}$"))
+    job_url = one.page.url
+    one.go("/jobs")  # the list follows the unfinished job in place, without reloading the page
+    one.page.evaluate("window.notReloaded = true")
+    first = one.page.locator("tbody tr").first
+    assert first.get_attribute("data-live-job") == job_url.rsplit("/", 1)[1]
+    first.locator("td").nth(2).filter(has_text="running").wait_for(timeout=60_000)
+    assert one.page.evaluate("window.notReloaded === true")
+    one.page.goto(job_url)
     one.page.get_by_role("button", name="Cancel").click()
     assert finished_job(one, timeout_ms=60_000) == "cancelled"
     one.check_page("job-cancelled")

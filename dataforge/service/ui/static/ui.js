@@ -53,17 +53,44 @@ function setupJob() {
     const r = await fetch("/ui/jobs/" + box.dataset.job + ".json", {headers: {"X-Requested-With": "fetch"}});
     if (!r.ok) return;
     const job = await r.json();
-    const label = box.dataset["t" + job.state.charAt(0).toUpperCase() + job.state.slice(1)] || job.state;
-    stateEl.replaceChildren(Object.assign(text("span", label), {className: "badge state-" + job.state}));
+    stateEl.replaceChildren(stateBadge(box.dataset, job.state));
     if (job.progress) {
       bar.max = job.progress.total || 1; bar.value = job.progress.done || 0;
       ptext.textContent = job.progress.stage + " " + job.progress.done + "/" + job.progress.total;
     }
     log.textContent = job.log_tail.join("\n");
-    if (["succeeded", "failed", "cancelled"].includes(job.state)) { window.location.reload(); return; }
+    if (FINAL.includes(job.state)) { window.location.reload(); return; }
     setTimeout(tick, 1000);
   };
   setTimeout(tick, 1000);
 }
 
-document.addEventListener("DOMContentLoaded", () => { setupUpload(); setupJob(); });
+const FINAL = ["succeeded", "failed", "cancelled"];
+
+function stateBadge(labels, state) {
+  const label = labels["t" + state.charAt(0).toUpperCase() + state.slice(1)] || state;
+  return Object.assign(text("span", label), {className: "badge state-" + state});
+}
+
+function setupJobList() {
+  // the jobs page: each unfinished row follows its job in place (no reload) until it finishes
+  const table = document.getElementById("jobs");
+  if (!table) return;
+  table.querySelectorAll("tr[data-live-job]").forEach((row) => {
+    const tick = async () => {
+      const r = await fetch("/ui/jobs/" + row.dataset.liveJob + ".json", {headers: {"X-Requested-With": "fetch"}});
+      if (!r.ok) return;
+      const job = await r.json();
+      row.querySelector("[data-cell=state]").replaceChildren(stateBadge(table.dataset, job.state));
+      if (job.progress) {
+        row.querySelector("[data-cell=progress]").textContent =
+          job.progress.stage + " " + job.progress.done + "/" + job.progress.total;
+      }
+      if (job.seconds) row.querySelector("[data-cell=seconds]").textContent = job.seconds;
+      if (!FINAL.includes(job.state)) setTimeout(tick, 1000);
+    };
+    setTimeout(tick, 1000);
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => { setupUpload(); setupJob(); setupJobList(); });
