@@ -249,3 +249,5 @@ def test_train_tiny_cpu_then_see_the_loss_plot_on_the_run_page(one):
     text = one.page.inner_text("main")
     assert "tiny-cpu" in text and STATE["version"] in text and "Best checkpoint" in text
     one.check_page("run")
+    one.page.goto(STATE["version_url"])  # the version's lineage names the run trained on it
+    assert re.search(r"Trained runs\ntiny-cpu [0-9a-f]{8} \(succeeded\)", one.page.locator(".lineage").inner_text())
