@@ -21,6 +21,9 @@ def create_app(cfg: ServiceConfig, db: Database | None = None) -> FastAPI:
     errors.install(app)
     for module in (health, datasets, jobs, runs, generate):
         app.include_router(module.router)
+    from dataforge.service import ui
+
+    ui.install(app)  # the web UI at /, on the same functions as the API
     return app
 
 
