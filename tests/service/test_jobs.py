@@ -144,6 +144,7 @@ def test_augment_synonym_makes_a_version_with_lineage(alpha):
     job = wait_job(alpha, submit(alpha, "augment", [v["id"]], params=params).json()["id"], timeout=600)
     assert job["state"] == "succeeded", job["error"] or job["log_tail"]
     new = alpha.get(f"/v1/datasets/instr/versions/{job['result']['versions']['augmented']}").json()
+    assert "lineage" in new, (new, job["result"])
     assert new["lineage"]["kind"] == "augment" and new["lineage"]["parents"] == [v["id"]]
     assert new["lineage"]["params"]["method"] == "synonym"
     assert new["summary"]["invalid"] == 0
