@@ -24,9 +24,10 @@ class GateResult:
 def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tokenizer: str | None = None,
              max_seq_len: int | None = None, lang: str = "tr", backend: str = "default",
              data_docs: bool = True, on_problem: Callable[[Problem], None] | None = None,
-             progress: Callable[[str], None] | None = None) -> GateResult:
+             progress: Callable[[str], None] | None = None, chat_template: str | None = None) -> GateResult:
     """Check `paths` against `suite` (a file, a shipped suite name, or None for turkish_sft) and write the
-    report into `report_dir`. Raises UsageError/InputError for bad options, suites or unreadable files."""
+    report into `report_dir`. `chat_template` replaces the tokenizer's own for the token counts (train passes the
+    template it trains with). Raises UsageError/InputError for bad options, suites or unreadable files."""
     import time
 
     from dataforge.quality.features import build_features
@@ -48,6 +49,8 @@ def run_gate(paths: list[str], *, suite: str | None = None, report_dir: str, tok
         from dataforge.quality.tokens import default_max_len, load_tokenizer
 
         tok = load_tokenizer(tokenizer)
+        if chat_template:
+            tok.chat_template = chat_template
         max_seq_len = max_seq_len or default_max_len(tok)
     _import_gx_in_background()
     say("reading records")
