@@ -20,7 +20,7 @@ import os
 import shutil
 from pathlib import Path
 
-from dataforge.errors import InputError, UsageError
+from dataforge.errors import InputError, MissingDependency, UsageError
 
 CACHE_ENV = "DATAFORGE_CACHE"
 PACKAGE_PREFIX = "package:"
@@ -90,10 +90,10 @@ def converted_folder(gguf: Path, say=None) -> Path:
 
 
 def _convert(gguf: Path, out: Path) -> None:
-    from dataforge.run.loading import require_torch
-
-    require_torch()
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    try:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+    except ImportError as exc:
+        raise MissingDependency(exc.name or "transformers", "train") from None
 
     where, fname = str(gguf.parent), gguf.name
     try:
