@@ -87,7 +87,8 @@ def write_html(report: dict, plot: Path | None, out: Path) -> Path:
             ("probe", f["probe"]), ("records", f["records"]), ("base perplexity", f["base_perplexity"]),
             ("tuned perplexity", f["tuned_perplexity"]), ("ratio", f["ratio"]), ("flagged", f["flagged"])]))
     style = ("body{font-family:sans-serif;max-width:60em;margin:auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}.overfitting,.unstable{color:#b00}"
+             "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}"
+             ".overfitting,.unstable{color:#b00}"
              ".ok{color:#070}img{max-width:100%}")
     doc = f"<!doctype html><html><head><meta charset='utf-8'><title>dataforge evaluate</title><style>{style}</style>" \
           f"</head><body>{''.join(parts)}</body></html>"

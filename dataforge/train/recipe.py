@@ -80,6 +80,18 @@ def resolve_base_model(recipe: Recipe, run: RunDir, say: Say = silent) -> BaseMo
     return BaseModelRef(name=None, path=run.base_model_dir.name)  # relative: the run folder can be moved
 
 
+def trained_tokenizer(recipe: Recipe, tokenizer_path: str):
+    """(tokenizer, template, origin): the tokenizer with the chat template this run trains with set on it."""
+    from dataforge.run.loading import load_tokenizer
+    from dataforge.train.chat_template import choose_template
+
+    tokenizer = load_tokenizer(tokenizer_path, recipe.model.trust_remote_code,
+                               key="model.tokenizer" if recipe.model.tokenizer else "model.name")
+    template, origin = choose_template(tokenizer, recipe.chat.template, recipe.chat.force,
+                                       recipe.train.assistant_only_loss)
+    return tokenizer, template, origin
+
+
 def quality_gate(recipe: Recipe, run: RunDir, tokenizer: str, chat_template: str | None = None) -> GateInfo:
     """The `dataforge check` suite on the training data; a failure stops the run (exit 1) naming the checks.
     Tokens are counted with `chat_template`, the template training uses, not the tokenizer's own: SmolLM2's own
@@ -167,10 +179,8 @@ def train(recipe: Recipe, recipe_path: Path, *, skip_gate: bool = False, resume:
 
 def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool, say: Say, callbacks: list,
            quiet: bool) -> Path:
+    from dataforge.run.loading import resolve_model_source
     from dataforge.train.model import check_target_modules
-
-    from dataforge.run.loading import load_tokenizer, resolve_model_source
-    from dataforge.train.chat_template import choose_template
 
     manifest.base_model = resolve_base_model(recipe, run, say)
     base = run.base_model()
@@ -178,10 +188,7 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
         if recipe.model.tokenizer else base
     check_target_modules(recipe, base)
     # the template training will use, chosen now so that the gate counts tokens with it (loading is cheap)
-    tokenizer = load_tokenizer(tokenizer_path, recipe.model.trust_remote_code,
-                               key="model.tokenizer" if recipe.model.tokenizer else "model.name")
-    template, origin = choose_template(tokenizer, recipe.chat.template, recipe.chat.force,
-                                       recipe.train.assistant_only_loss)
+    tokenizer, template, origin = trained_tokenizer(recipe, tokenizer_path)
 
     # 2. quality gate on the training data
     manifest.quality_gate = launched_gate(run)
