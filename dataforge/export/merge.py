@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from dataforge.errors import UsageError
+from dataforge.export.inference_template import inference_template
 from dataforge.run.loading import load_base, load_tokenizer, load_tuned
 from dataforge.run.run_dir import RunDir
 
@@ -34,6 +35,16 @@ def default_dtype(run: RunDir) -> str:
     return published if published in DTYPES else "float32"
 
 
+def served_template(run: RunDir, trained: str | None) -> str | None:
+    """The chat template the merged model is served with: the trained one without generation tags, except when
+    training used TRL's variant of the tokenizer's own template: those are not always equivalent (Qwen3's always
+    writes a <think> block), so the base tokenizer's own template is taken."""
+    info = run.manifest.chat_template
+    if info is not None and "TRL's generation markers" in info.source:
+        return load_tokenizer(run.manifest.config.model.tokenizer or run.base_model()).chat_template
+    return inference_template(trained)
+
+
 def merge_adapter(run: RunDir, out_dir: Path, *, adapter: Path | None = None, dtype: str | None = None) -> Path:
     """merge_and_unload into out_dir (model.safetensors + config + tokenizer + dataforge_merge.json)."""
     adapter = adapter or run.final_adapter()
@@ -47,7 +58,9 @@ def merge_adapter(run: RunDir, out_dir: Path, *, adapter: Path | None = None, dt
     merged = model.merge_and_unload()
     out_dir.mkdir(parents=True, exist_ok=True)
     merged.save_pretrained(out_dir, safe_serialization=True)
-    load_tokenizer(run.tokenizer_dir()).save_pretrained(out_dir)
+    tok = load_tokenizer(run.tokenizer_dir())
+    tok.chat_template = served_template(run, tok.chat_template)
+    tok.save_pretrained(out_dir)
     note = {"base_model": run.base_model(), "adapter": str(adapter), "dtype": dtype,
             "quantized_base_dequantised": run.is_quantized()}
     (out_dir / "dataforge_merge.json").write_text(json.dumps(note, indent=2), encoding="utf-8")

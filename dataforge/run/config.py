@@ -27,8 +27,10 @@ class _Strict(BaseModel):
 
 
 class ModelSection(_Strict):
-    name: str | None = Field(None, description="Hub id or local directory of the base model. Unset: build a tiny "
-                             "random-init Llama and BPE tokenizer locally into the run directory (demo and tests).")
+    name: str | None = Field(None, description="Hub id or local directory of the base model, or a GGUF (a .gguf "
+                             "file, a folder holding one, package:DIST for one a pip package ships), converted once "
+                             "into a cached HF folder. Unset: build a tiny random-init Llama and BPE tokenizer "
+                             "locally into the run directory (tests).")
     tokenizer: str | None = Field(None, description="Tokenizer to load when it differs from model.name.")
     dtype: Literal["bfloat16", "float16", "float32"] = Field(
         "bfloat16", description="dtype of the unquantised weights and of LoRA compute.")

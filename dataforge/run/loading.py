@@ -31,8 +31,13 @@ def require_torch():
 
 
 def check_model_source(name: str, key: str = "model.name") -> None:
-    """A local path must be a model folder (config.json) or tokenizer folder; a hub id must be in the local cache
-    when offline. UsageError naming `key` otherwise."""
+    """A local path must be a model folder (config.json), a tokenizer folder or a GGUF (a .gguf file, a folder
+    holding one, package:DIST); a hub id must be in the local cache when offline. UsageError naming `key`
+    otherwise."""
+    from dataforge.run.gguf_source import gguf_file
+
+    if gguf_file(name, key) is not None:
+        return
     path = Path(name)
     looks_local = path.is_absolute() or name.startswith((".", "~")) or path.exists()
     if looks_local:
@@ -53,6 +58,16 @@ def check_model_source(name: str, key: str = "model.name") -> None:
                 not isinstance(try_to_load_from_cache(name, "tokenizer_config.json"), str):
             raise UsageError(f"{key}: {name}: not a local folder and not in the hub cache, and HF_HUB_OFFLINE=1: "
                              "download it first or give a local folder")
+
+
+def resolve_model_source(name: str, key: str = "model.name", say=None) -> str:
+    """What from_pretrained can load for `name`: the name itself, or for a GGUF its cached Hugging Face folder
+    (converted once; see gguf_source.py). Train, plan and export resolve model.name here and nowhere else."""
+    from dataforge.run.gguf_source import converted_folder, gguf_file
+
+    check_model_source(name, key)
+    gguf = gguf_file(name, key)
+    return str(converted_folder(gguf, say)) if gguf is not None else name
 
 
 def load_tokenizer(path: str, trust_remote_code: bool = False, key: str = "model.name"):

@@ -33,7 +33,14 @@ def launch(recipe: Recipe, recipe_spec: str, overrides: list[str], num_processes
            skip_gate: bool, resume: bool, argv_extra: list[str]) -> int:
     if shutil.which("accelerate") is None and not _has_module("accelerate"):
         raise MissingDependency("accelerate", "train")
-    from dataforge.train.recipe import GATE_REPORT_ENV, GATE_SHA256_ENV, check_inputs, quality_gate, resolve_base_model
+    from dataforge.train.recipe import (
+        GATE_REPORT_ENV,
+        GATE_SHA256_ENV,
+        check_inputs,
+        quality_gate,
+        resolve_base_model,
+        trained_tokenizer,
+    )
 
     run = check_inputs(recipe, resume)
     env = dict(os.environ, **{LAUNCHED: "1"})
@@ -42,8 +49,13 @@ def launch(recipe: Recipe, recipe_spec: str, overrides: list[str], num_processes
     if not skip_gate:
         run.path.mkdir(parents=True, exist_ok=True)
         base = resolve_base_model(recipe, run)
-        tokenizer = recipe.model.tokenizer or (base.path if base.name else str(run.path / base.path))
-        gate = quality_gate(recipe, run, tokenizer)
+        if recipe.model.tokenizer:
+            from dataforge.run.loading import resolve_model_source
+
+            tokenizer = resolve_model_source(recipe.model.tokenizer, "model.tokenizer")
+        else:
+            tokenizer = base.path if base.name else str(run.path / base.path)
+        gate = quality_gate(recipe, run, tokenizer, trained_tokenizer(recipe, tokenizer)[1])
         env[GATE_REPORT_ENV], env[GATE_SHA256_ENV] = gate.report_json, gate.report_sha256
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(num_processes)]
     if config:

@@ -187,9 +187,9 @@ def model_config(recipe: Recipe) -> dict:
         from dataforge.train.tiny import TINY_LLAMA, texts_of, train_bpe
 
         return {**TINY_LLAMA, "vocab_size": train_bpe(texts_of(recipe.data.train)).get_vocab_size()}
-    from dataforge.run.loading import check_model_source
+    from dataforge.run.loading import resolve_model_source
 
-    check_model_source(name, "model.name")
+    name = resolve_model_source(name, "model.name")  # a GGUF: its cached HF folder (converted once)
     path = Path(name)
     if path.is_dir():
         path = path / "config.json"

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from dataforge.errors import Problem, UsageError
 from dataforge.run.config import Recipe
 
-SHIPPED = ("qlora", "lora", "dora", "prompt-tuning", "prefix-tuning", "p-tuning", "ia3", "tiny-cpu")
+SHIPPED = ("qlora", "lora", "dora", "prompt-tuning", "prefix-tuning", "p-tuning", "ia3", "tiny-cpu", "smollm2-cpu")
 
 
 def trainers_dir() -> Path:

@@ -34,6 +34,10 @@ def test_evaluate_overfit_run_writes_reports(overfit_run, capsys):
     gen = report["generation"]
     assert gen["records"] == 6 and 0 <= gen["chrf"] <= 100 and 0 <= gen["rouge_l"] <= 100
     assert len(gen["examples"]) == 5 and gen["examples"][0]["reference"]
+    # the base model answered the same prompts: its scores and answers sit beside the tuned ones
+    assert set(gen["base"]) == {"chrf", "bleu", "rouge_l"} and 0 <= gen["base"]["chrf"] <= 100
+    assert all(isinstance(ex["base_output"], str) for ex in gen["examples"])
+    assert "Base vs tuned on 6 held-out records" in html and "<th>base</th><th>tuned</th>" in html
     f = report["forgetting"]
     assert f["records"] == 16 and f["flagged"] == (f["tuned_perplexity"] > 1.1 * f["base_perplexity"])
 

@@ -58,6 +58,7 @@ def test_gguf_reads_back_with_weights_tokenizer_and_template(merged, tmp_path, q
     assert fields["tokenizer.ggml.eot_token_id"] == tok.convert_tokens_to_ids("<|im_end|>")
     assert fields["tokenizer.ggml.padding_token_id"] == tok.convert_tokens_to_ids("<|endoftext|>")
     assert fields["tokenizer.chat_template"] == tok.chat_template
+    assert fields["tokenizer.ggml.add_bos_token"] is False  # ChatML never writes bos_token: no BOS added
     assert len(fields["tokenizer.ggml.merges"]) > 100
     control = fields["tokenizer.ggml.token_type"][tok.convert_tokens_to_ids("<|im_start|>")]
     assert control == gguf.TokenType.CONTROL

@@ -84,6 +84,7 @@ def test_mistral_is_llama_arch_with_permuted_qk_and_spm_vocab(tmp_path):
     assert fields["general.architecture"] == "llama"
     assert fields["tokenizer.ggml.model"] == "llama" and "tokenizer.ggml.merges" not in fields
     assert (fields["tokenizer.ggml.bos_token_id"], fields["tokenizer.ggml.eos_token_id"]) == (1, 2)
+    assert fields["tokenizer.ggml.add_bos_token"] is True  # the template writes {{ bos_token }}: the runtime adds it
     types = fields["tokenizer.ggml.token_type"]
     vocab = tok.get_vocab()
     assert types[vocab["<0x0A>"]] == gguf.TokenType.BYTE and types[vocab["</s>"]] == gguf.TokenType.CONTROL

@@ -33,9 +33,9 @@ def test_chatml_wrappers_and_stops(tok, tmp_path):
     text = (tmp_path / "Modelfile").read_text()
     assert "FROM ./model-q4_0.gguf" in text
     assert 'PARAMETER stop "<|im_end|>"' in text and 'PARAMETER stop "<|im_start|>"' in text
-    assert '{{ if and $last (ne .Role "assistant") }}<|im_start|>assistant\n{{ end }}' in text
+    assert '{{ if and $last (ne $m.Role "assistant") }}<|im_start|>assistant\n{{ end }}' in text
     # no whitespace trimming after a role suffix: its newline belongs to the prompt format
-    assert "{{ .Content }}<|im_end|>\n{{ else if" in text and "\n{{-" not in text
+    assert "{{ $m.Content }}<|im_end|>\n{{ else if" in text and "\n{{-" not in text
     assert info["template"] is True
 
 
@@ -52,8 +52,9 @@ def test_llama3_style_template(tok):
 
 def test_mistral_inst_template_without_system_still_decomposes(tok):
     tok.chat_template = MISTRAL
-    w = derive_wrappers(tok)
-    assert w.system is None and w.user == ("[INST] ", " [/INST]")
+    w = derive_wrappers(tok)  # system messages are rejected: the TEMPLATE folds them into the first user turn
+    assert w.system is None and not w.system_supported and w.fold == "first"
+    assert w.user == ("[INST] ", " [/INST]")
     assert w.assistant == ("", "<|im_end|>")  # the eos_token closes an assistant turn
     assert stop_tokens(tok, w)[0] == "<|im_end|>"
 
