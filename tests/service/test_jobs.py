@@ -141,7 +141,10 @@ def test_augment_synonym_makes_a_version_with_lineage(alpha):
     v = upload(alpha, "instr", SAMPLE / "instructions_tr.jsonl").json()
     # the register-keeping synonym policy keeps few swaps under the default near-duplicate limit (0.7)
     params = {"method": "synonym", "seed": 0, "max_similarity": 0.9}
-    job = wait_job(alpha, submit(alpha, "augment", [v["id"]], params=params).json()["id"], timeout=600)
+    # the same bytes may already be a version of another dataset of this team (content-addressed per team):
+    # name the dataset the derived version goes to
+    job = wait_job(alpha, submit(alpha, "augment", [v["id"]], params=params, dataset="instr").json()["id"],
+                   timeout=600)
     assert job["state"] == "succeeded", job["error"] or job["log_tail"]
     new = alpha.get(f"/v1/datasets/instr/versions/{job['result']['versions']['augmented']}").json()
     assert "lineage" in new, (new, job["result"])
