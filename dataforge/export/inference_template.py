@@ -20,6 +20,10 @@ _TAG = re.compile(r"\{%(-?)\s*(?:end)?generation\s*(-?)%\}")
 _BOS = re.compile(r"\bbos_token\b")
 
 
+def has_generation_markers(template: str | None) -> bool:
+    return bool(template) and _TAG.search(template) is not None
+
+
 def inference_template(template: str | None) -> str | None:
     """`template` without generation tags; a tag's whitespace control is kept as an empty Jinja comment."""
     if not template:

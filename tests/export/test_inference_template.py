@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from dataforge.export.inference_template import inference_template, renders_bos
+from dataforge.export.inference_template import has_generation_markers, inference_template, renders_bos
 from dataforge.export.ollama import CHECKS
-from dataforge.train.chat_template import CHATML, has_generation_markers
+from dataforge.train.chat_template import CHATML
 
 pytest.importorskip("trl")
 
