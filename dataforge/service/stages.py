@@ -64,7 +64,8 @@ def run_augment(inputs: list[str], params: dict, out: str, progress: Progress) -
     from dataforge.augment.config import load_config
     from dataforge.augment.run import augment_file
 
-    cfg = load_config(params)
+    # "dataset" (where derived versions go) is the job's, not the augmenter's
+    cfg = load_config({k: v for k, v in params.items() if k != "dataset"})
     if cfg.method != "synonym":  # model answers are cached in the job folder, as the CLI does next to the output
         cfg.cache = os.path.join(out, "cache.sqlite")
     progress("augment", 0, 1)
