@@ -251,6 +251,3 @@ def process_alive(proc: Process | None) -> bool | None:
         return True
     return True
 
-
-def manifest_json_schema() -> dict[str, Any]:
-    return Manifest.model_json_schema()
