@@ -7,22 +7,19 @@ gate and the label check count the same tokens.
 
 from __future__ import annotations
 
-from dataforge.errors import DataError, MissingDependency, Problem, UsageError
+from dataforge.errors import DataError, Problem
 from dataforge.records import Record
 
 BATCH = 1024
 
 
 def load_tokenizer(path: str):
-    try:
-        from transformers import AutoTokenizer
-    except ImportError as exc:
-        raise MissingDependency("transformers", "train") from exc
-    try:
-        return AutoTokenizer.from_pretrained(path)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"--tokenizer {path}: cannot load a tokenizer there ({exc}); give a directory with "
-                         "tokenizer.json / tokenizer_config.json") from None
+    """`check --tokenizer DIR`, through the run layer's one tokenizer loader (errors name the flag)."""
+    from dataforge.run.loading import load_tokenizer as load
+    from dataforge.run.loading import require
+
+    require("transformers", "train")
+    return load(path, key="--tokenizer")
 
 
 def default_max_len(tok) -> int | None:
