@@ -1,11 +1,15 @@
-"""Write a merged Llama / Qwen2 / Mistral model as GGUF (f16, q8_0 or q4_0) with the `gguf` package.
+"""Write a merged Llama / Mistral / Qwen2 / Qwen3 / Gemma-2 / Gemma-3 model as GGUF (f16, q8_0 or q4_0) with the
+`gguf` package. The architecture and hyper-parameter keys come from gguf_hparams.py, the tokenizer from gguf_vocab.py.
 
 Layout decisions (from how llama.cpp reads these architectures):
   * Mistral is written as architecture "llama" (same blocks; llama.cpp has no separate dense Mistral arch).
   * Llama/Mistral q_proj and k_proj rows are permuted: HF applies RoPE to the two *halves* of each head
     (rotate_half), llama.cpp's "llama" arch to *adjacent pairs*. Reordering each head's rows from
     [x0..x(d/2-1), y0..] to [x0, y0, x1, y1, ...] makes the two identical. Qwen2 is read with NEOX-style RoPE
-    (halves), so its weights go in unchanged; it also carries q/k/v biases.
+    (halves), so its weights go in unchanged; it also carries q/k/v biases. Qwen3 and Gemma are NEOX-style too;
+    Qwen3 and Gemma-3 add per-head q/k RMSNorm weights (attn_q_norm, attn_k_norm).
+  * Gemma's RMSNorm multiplies by (1 + weight) where llama.cpp multiplies by weight, so every Gemma norm weight
+    (q/k norms included) is written plus one, as llama.cpp's own converter does.
   * 1-D tensors (norms, biases) stay float32: they are tiny and llama.cpp expects them in f32. 2-D weights are
     quantized when their rows divide into 32-value blocks (Q8_0/Q4_0), else written as f16.
   * Tied embeddings: no output.weight; llama.cpp then reuses token_embd.
@@ -21,10 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from dataforge.errors import UsageError
+from dataforge.export.gguf_hparams import GEMMA, add_hparams, llama3_rope_factors, read_config, rope_kind
 from dataforge.export.gguf_vocab import add_vocab
 
 QTYPES = ("f16", "q8_0", "q4_0")
-ARCH_BY_MODEL_TYPE = {"llama": "llama", "mistral": "llama", "qwen2": "qwen2"}
 
 
 def permute_rope(w: np.ndarray, n_head: int) -> np.ndarray:
@@ -53,57 +57,6 @@ def _file_type(qtype: str) -> int:
             "q4_0": gguf.LlamaFileType.MOSTLY_Q4_0}[qtype]
 
 
-def read_config(model_dir: Path) -> tuple[dict, str]:
-    cfg = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-    arch = ARCH_BY_MODEL_TYPE.get(cfg.get("model_type", ""))
-    if arch is None:
-        raise UsageError(f"{model_dir / 'config.json'}: model_type {cfg.get('model_type')!r}: --gguf supports "
-                         f"{', '.join(sorted(ARCH_BY_MODEL_TYPE))}; use llama.cpp's convert_hf_to_gguf.py for others")
-    return cfg, arch
-
-
-def _add_hparams(w, cfg: dict, arch: str, n_vocab: int) -> None:
-    n_head = cfg["num_attention_heads"]
-    head_dim = cfg.get("head_dim") or cfg["hidden_size"] // n_head
-    w.add_context_length(cfg.get("max_position_embeddings", 4096))
-    w.add_embedding_length(cfg["hidden_size"])
-    w.add_block_count(cfg["num_hidden_layers"])
-    w.add_feed_forward_length(cfg["intermediate_size"])
-    w.add_head_count(n_head)
-    w.add_head_count_kv(cfg.get("num_key_value_heads") or n_head)
-    w.add_key_length(head_dim)
-    w.add_value_length(head_dim)
-    w.add_rope_dimension_count(head_dim)
-    w.add_layer_norm_rms_eps(cfg.get("rms_norm_eps", 1e-5))
-    rope = cfg.get("rope_parameters") or cfg.get("rope_scaling") or {}
-    w.add_rope_freq_base(float(rope.get("rope_theta") or cfg.get("rope_theta") or 10000.0))
-    w.add_vocab_size(n_vocab)
-    kind = rope.get("rope_type") or rope.get("type") or "default"
-    if kind == "linear":
-        import gguf
-
-        w.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
-        w.add_rope_scaling_factor(float(rope["factor"]))
-    elif kind not in ("default", "llama3"):
-        raise UsageError(f"config.json: rope scaling {kind!r} is not supported by --gguf here: use llama.cpp's "
-                         "convert_hf_to_gguf.py")
-
-
-def llama3_rope_factors(cfg: dict) -> np.ndarray:
-    """Llama 3.1+ stretches low RoPE frequencies; llama.cpp reads the per-frequency divisors from `rope_freqs`.
-    transformers computes the scaled inverse frequencies itself: the factors are plain / scaled."""
-    from transformers import AutoConfig
-    from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
-
-    config = AutoConfig.for_model(**cfg)
-    scaled, _ = ROPE_INIT_FUNCTIONS["llama3"](config, "cpu")
-    head_dim = cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
-    rope = cfg.get("rope_parameters") or cfg.get("rope_scaling") or {}
-    base = float(rope.get("rope_theta") or cfg.get("rope_theta") or 10000.0)
-    plain = 1.0 / base ** (np.arange(0, head_dim, 2, dtype=np.float64) / head_dim)
-    return (plain / scaled.double().numpy()).astype(np.float32)
-
-
 def _iter_state(model_dir: Path):
     """(name, float32 array) one tensor at a time, so peak memory is one tensor, not the model in float32."""
     from safetensors import safe_open
@@ -121,20 +74,30 @@ def gguf_tensors(state, cfg: dict, arch: str):
     """(gguf name, float32 array in GGUF layout) for every (HF name, array) of `state`; permutation here."""
     import gguf
 
-    arch_enum = {"llama": gguf.MODEL_ARCH.LLAMA, "qwen2": gguf.MODEL_ARCH.QWEN2}[arch]
+    arch_enum = {"llama": gguf.MODEL_ARCH.LLAMA, "qwen2": gguf.MODEL_ARCH.QWEN2, "qwen3": gguf.MODEL_ARCH.QWEN3,
+                 "gemma2": gguf.MODEL_ARCH.GEMMA2, "gemma3": gguf.MODEL_ARCH.GEMMA3}[arch]
     names = gguf.get_tensor_name_map(arch_enum, cfg["num_hidden_layers"])
+    written = {gguf.TENSOR_NAMES[t] for t in gguf.MODEL_TENSORS[arch_enum]}
     n_head, n_kv = cfg["num_attention_heads"], cfg.get("num_key_value_heads") or cfg["num_attention_heads"]
     for hf_name, t in state:
         if hf_name.endswith("rotary_emb.inv_freq"):
             continue
+        if hf_name == "lm_head.weight" and "output" not in written:
+            # Gemma-2 always ties the output head to the embeddings in llama.cpp
+            if cfg.get("tie_word_embeddings", True) is False:
+                raise UsageError(f"{arch}: an untied lm_head: llama.cpp's {arch} reuses token_embd as the output "
+                                 "head, so this model cannot be written as it is")
+            continue
         name = names.get_name(hf_name, try_suffixes=(".weight", ".bias"))
-        if name is None:
+        if name is None:  # the name map holds only the architecture's own tensors
             raise UsageError(f"tensor {hf_name}: no GGUF name for it in architecture {arch}: this model has parts "
                              "llama.cpp's converter would have to handle")
         if arch == "llama" and hf_name.endswith("q_proj.weight"):
             t = permute_rope(t, n_head)
         elif arch == "llama" and hf_name.endswith("k_proj.weight"):
             t = permute_rope(t, n_kv)
+        elif arch in GEMMA and hf_name.endswith("norm.weight"):
+            t = t + 1.0
         yield name, t
 
 
@@ -152,7 +115,7 @@ def write_gguf(model_dir: Path, out: Path, qtype: str = "f16", progress: bool = 
     # use_temp_file: each tensor goes to a spooled temp file as it is added, instead of staying in memory
     w = gguf.GGUFWriter(str(tmp), arch, use_temp_file=True)
     w.add_name(model_dir.name)
-    _add_hparams(w, cfg, arch, n_vocab)
+    add_hparams(w, cfg, arch, n_vocab)
     w.add_file_type(_file_type(qtype))
     w.add_quantization_version(gguf.GGML_QUANT_VERSION)
     vocab = add_vocab(w, model_dir, n_vocab)
@@ -160,8 +123,7 @@ def write_gguf(model_dir: Path, out: Path, qtype: str = "f16", progress: bool = 
     counts: dict[str, int] = {}
     params = 0
     tensors = gguf_tensors(_iter_state(model_dir), cfg, arch)
-    rope = cfg.get("rope_parameters") or cfg.get("rope_scaling") or {}
-    if (rope.get("rope_type") or rope.get("type")) == "llama3":
+    if rope_kind(cfg) == "llama3":
         tensors = itertools.chain(tensors, [("rope_freqs.weight", llama3_rope_factors(cfg))])
     for name, t in tensors:
         if t.ndim == 1:

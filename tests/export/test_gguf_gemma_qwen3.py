@@ -1,0 +1,135 @@
+"""Qwen3, Gemma-2 and Gemma-3 to GGUF, read back with gguf's reader: architecture, hyper-parameter keys, tensors
+(Gemma's norms written as 1 + w), tokenizer metadata. tests/export/test_gguf_llama_cpp.py runs them in llama.cpp."""
+
+import json
+
+import numpy as np
+import pytest
+
+from dataforge.errors import UsageError
+from dataforge.export.gguf_export import write_gguf
+from tests.export import gguf_models
+
+
+def _read(path):
+    import gguf
+
+    reader = gguf.GGUFReader(str(path))
+    fields = {name: f.contents() for name, f in reader.fields.items()}
+    tensors = {t.name: gguf.quants.dequantize(t.data, t.tensor_type).reshape(tuple(reversed(t.shape.tolist())))
+               for t in reader.tensors}
+    return fields, tensors
+
+
+def _weights(folder):
+    from safetensors.torch import load_file
+
+    return {k: v.float().numpy() for k, v in load_file(str(folder / "model.safetensors")).items()}
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """family -> (model folder, fields, tensors) of its f16 GGUF."""
+    root = tmp_path_factory.mktemp("gguf_new_families")
+    out = {}
+    for family in ("qwen3", "gemma2", "gemma3"):
+        folder = gguf_models.build(family, root / family)
+        fields, tensors = _read(write_gguf(folder, root / f"{family}.gguf", "f16")["path"])
+        out[family] = (folder, fields, tensors)
+    return out
+
+
+def test_qwen3_keys_tensors_and_real_vocab(exported):
+    from transformers import AutoTokenizer
+
+    folder, fields, tensors = exported["qwen3"]
+    w = _weights(folder)
+    tok = AutoTokenizer.from_pretrained(folder)
+    assert fields["general.architecture"] == "qwen3"
+    assert (fields["qwen3.block_count"], fields["qwen3.attention.head_count"],
+            fields["qwen3.attention.head_count_kv"], fields["qwen3.attention.key_length"]) == (2, 4, 2, 16)
+    assert fields["qwen3.rope.freq_base"] == 10000.0
+    assert fields["tokenizer.ggml.model"] == "gpt2" and fields["tokenizer.ggml.pre"] == "qwen2"
+    assert len(fields["tokenizer.ggml.tokens"]) == len(tok) == 151669
+    assert fields["tokenizer.ggml.eot_token_id"] == tok.convert_tokens_to_ids("<|im_end|>") == 151645
+    assert fields["tokenizer.ggml.add_bos_token"] is False
+    assert fields["tokenizer.chat_template"] == tok.chat_template and "<think>" in tok.chat_template
+    # per-head q/k RMSNorm (16 values), NEOX RoPE: q/k rows unpermuted, no biases, tied output
+    assert tensors["blk.1.attn_q_norm.weight"].shape == (16,)
+    np.testing.assert_array_equal(tensors["blk.1.attn_k_norm.weight"], w["model.layers.1.self_attn.k_norm.weight"])
+    np.testing.assert_allclose(tensors["blk.0.attn_q.weight"], w["model.layers.0.self_attn.q_proj.weight"],
+                               atol=2e-3)
+    assert "output.weight" not in tensors and not any(n.endswith(".bias") for n in tensors)
+    assert len(tensors) == 2 * 11 + 2
+
+
+@pytest.mark.parametrize("family", ["gemma2", "gemma3"])
+def test_gemma_norms_are_one_plus_w_and_tokenizer_is_spm_without_space_prefix(exported, family):
+    import gguf
+
+    folder, fields, tensors = exported[family]
+    w = _weights(folder)
+    arch = family
+    assert fields["general.architecture"] == arch
+    assert fields[f"{arch}.attention.key_length"] == 16 and fields[f"{arch}.embedding_length"] == 64
+    assert fields[f"{arch}.attention.sliding_window"] == 512
+    # transformers' layer_types, written per layer: Gemma-2 alternates, Gemma-3's first five of six slide
+    assert fields[f"{arch}.attention.sliding_window_pattern"] == ([True, False] if family == "gemma2"
+                                                                   else [True, True])
+    for hf, name in [("model.norm.weight", "output_norm.weight"),
+                     ("model.layers.0.input_layernorm.weight", "blk.0.attn_norm.weight"),
+                     ("model.layers.0.post_attention_layernorm.weight", "blk.0.post_attention_norm.weight"),
+                     ("model.layers.1.pre_feedforward_layernorm.weight", "blk.1.ffn_norm.weight"),
+                     ("model.layers.1.post_feedforward_layernorm.weight", "blk.1.post_ffw_norm.weight")]:
+        np.testing.assert_allclose(tensors[name], 1.0 + w[hf], rtol=1e-6)
+    np.testing.assert_allclose(tensors["token_embd.weight"], w["model.embed_tokens.weight"], atol=2e-3)  # unscaled
+    assert "output.weight" not in tensors
+    # SentencePiece-style: scores, byte tokens, no "▁" put in front of the text (llama.cpp's SPM default is yes)
+    assert fields["tokenizer.ggml.model"] == "llama" and fields["tokenizer.ggml.add_space_prefix"] is False
+    tokens = fields["tokenizer.ggml.tokens"]
+    assert tokens[:6] == gguf_models.GEMMA_SPECIAL
+    assert (fields["tokenizer.ggml.padding_token_id"], fields["tokenizer.ggml.eos_token_id"],
+            fields["tokenizer.ggml.bos_token_id"]) == (0, 1, 2)
+    assert fields["tokenizer.ggml.eot_token_id"] == tokens.index("<end_of_turn>") == 5
+    assert fields["tokenizer.ggml.token_type"][tokens.index("<0x0A>")] == gguf.TokenType.BYTE
+    assert fields["tokenizer.ggml.add_bos_token"] is True  # the template writes {{ bos_token }}
+    if family == "gemma2":
+        assert (fields["gemma2.attn_logit_softcapping"], fields["gemma2.final_logit_softcapping"]) == (50.0, 30.0)
+        assert len(tensors) == 2 * 11 + 2
+    else:
+        assert fields["gemma3.rope.freq_base"] == 1_000_000.0 and fields["gemma3.rope.freq_base_swa"] == 10000.0
+        np.testing.assert_allclose(tensors["blk.0.attn_q_norm.weight"],
+                                   1.0 + w["model.layers.0.self_attn.q_norm.weight"], rtol=1e-6)
+        assert "gemma3.final_logit_softcapping" not in fields and len(tensors) == 2 * 13 + 2
+
+
+def test_quantized_gemma_keeps_norms_f32(tmp_path, exported):
+    import gguf
+
+    folder = exported["gemma3"][0]
+    info = write_gguf(folder, tmp_path / "g3.gguf", "q8_0")
+    reader = gguf.GGUFReader(info["path"])
+    kinds = {t.name: t.tensor_type for t in reader.tensors}
+    assert kinds["blk.0.attn_q.weight"] == gguf.GGMLQuantizationType.Q8_0
+    assert kinds["blk.0.attn_k_norm.weight"] == kinds["output_norm.weight"] == gguf.GGMLQuantizationType.F32
+    assert info["tensor_types"] == {"Q8_0": 15, "F32": 13}
+
+
+def _config(tmp_path, **cfg):
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    return tmp_path
+
+
+def test_gemma_query_scale_llama_cpp_would_not_use_is_refused(tmp_path):
+    """llama.cpp scales Gemma queries by 1/sqrt(head_dim); a config saying otherwise would compute differently."""
+    folder = gguf_models.build("gemma2", tmp_path / "g2", query_pre_attn_scalar=64)
+    with pytest.raises(UsageError, match=r"query_pre_attn_scalar 64: llama.cpp scales gemma2 queries by "
+                                         r"1/sqrt\(16\)"):
+        write_gguf(folder, tmp_path / "x.gguf")
+    assert not (tmp_path / "x.gguf").exists() and not (tmp_path / "x.gguf.tmp").exists()
+
+
+def test_multimodal_gemma3_and_other_types_name_what_is_supported(tmp_path):
+    with pytest.raises(UsageError, match="model_type 'gemma3': --gguf supports gemma2, gemma3_text, llama, "
+                                         "mistral, qwen2, qwen3 .multimodal Gemma-3"):
+        write_gguf(_config(tmp_path, model_type="gemma3"), tmp_path / "x.gguf")
