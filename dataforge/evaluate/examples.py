@@ -18,6 +18,7 @@ class Example:
     prompt: list[dict]
     reference: str
     where: str
+    record: Record | None = None  # the record as read: perplexity encodes it exactly as training did
 
 
 def from_record(rec: Record, where: str) -> Example | None:
@@ -25,7 +26,7 @@ def from_record(rec: Record, where: str) -> Example | None:
     last = max((i for i, m in enumerate(msgs) if m["role"] == "assistant"), default=None)
     if last is None:
         return None
-    return Example(msgs[:last + 1], msgs[:last], msgs[last]["content"], where)
+    return Example(msgs[:last + 1], msgs[:last], msgs[last]["content"], where, rec)
 
 
 @dataclass

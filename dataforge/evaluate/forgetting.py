@@ -38,13 +38,15 @@ class Forgetting:
         return dict(self.__dict__)
 
 
-def forgetting(model, tok, probe: str | Path | None = None, threshold: float = DEFAULT_THRESHOLD) -> Forgetting:
-    """`model` is a PeftModel: its adapter is disabled for the base measurement and enabled for the tuned one."""
+def forgetting(model, tok, probe: str | Path | None = None, threshold: float = DEFAULT_THRESHOLD,
+               fmt=None) -> Forgetting:
+    """`model` is a PeftModel: its adapter is disabled for the base measurement and enabled for the tuned one.
+    `fmt`: the run's ChatFormat, so the probes are scored on the tokens training would put loss on."""
     probe = Path(probe) if probe else default_probe_file()
     examples = load_examples(probe).examples
-    tuned = perplexity(model, tok, examples)
+    tuned = perplexity(model, tok, examples, fmt=fmt)
     with model.disable_adapter():
-        base = perplexity(model, tok, examples)
+        base = perplexity(model, tok, examples, fmt=fmt)
     ratio = tuned.perplexity / base.perplexity
     return Forgetting(str(probe), len(examples), base.perplexity, tuned.perplexity, ratio, threshold,
                       ratio > 1 + threshold)

@@ -1,8 +1,11 @@
-"""Perplexity = exp(mean cross-entropy) over the tokens a model is trained to produce (assistant turns).
+"""Perplexity = exp(mean cross-entropy) over exactly the tokens training puts loss on.
 
-The mean is token-weighted over the whole set, as the Trainer's eval_loss is, so `exp(eval_loss)` from training
-and this number agree on the same data. Assistant tokens come from the chat template's `{% generation %}` mask
-when it has one; otherwise from the last assistant turn (full conversation minus the generation prompt).
+The tokens and their mask come from the one mask owner, train/assistant_mask.ChatFormat, built as training built
+it (the run's template, its end-of-turn tokens, its system and default-system policies from the manifest): every
+assistant turn's content and end-of-turn token, never role headers, for any template and without
+`{% generation %}` markers; records truncated to the run's max_length as training truncates them. The mean is
+token-weighted over the whole set, as the Trainer's eval_loss is, so `exp(eval_loss)` from training and this
+number agree on the same data (tests/evaluate/test_perplexity.py checks it).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 from dataforge.evaluate.examples import Example
+from dataforge.records import Record
 
 
 @dataclass
@@ -25,23 +29,34 @@ class Perplexity:
                 "tokens": self.tokens, "records": self.records}
 
 
-def assistant_labels(tok, ex: Example, max_length: int) -> tuple[list[int], list[int]]:
-    """input_ids and labels (-100 outside assistant tokens) for one conversation."""
-    enc = tok.apply_chat_template(ex.messages, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
-    ids = list(enc["input_ids"])
-    mask = list(enc.get("assistant_masks") or [])
-    if not any(mask):  # no {% generation %} in the template: score the last assistant turn
-        prompt = tok.apply_chat_template(ex.prompt, tokenize=True, add_generation_prompt=True, return_dict=True)
-        start = len(prompt["input_ids"])
-        mask = [0] * start + [1] * (len(ids) - start)
+def chat_format(tok, info=None):
+    """The ChatFormat training encoded with: `info` is the run manifest's chat_template (None: the tokenizer's
+    template with its known end-of-turn tokens and the default policies, as train's defaults are)."""
+    from dataforge.run.chat_format import probe
+    from dataforge.run.end_of_turn import end_of_turn_ids
+    from dataforge.train.assistant_mask import ChatFormat
+
+    if info is None:
+        return ChatFormat(tok, end_of_turn_ids(tok), probe(tok))
+    stops = [tok.convert_tokens_to_ids(t) for t in info.end_of_turn]
+    return ChatFormat(tok, stops, probe(tok), info.system_policy, info.default_system_policy)
+
+
+def assistant_labels(fmt, ex: Example, max_length: int) -> tuple[list[int], list[int]]:
+    """input_ids and labels (-100 where training puts no loss) for one conversation."""
+    record = ex.record or Record(messages=ex.messages, source=ex.where)
+    ids, mask = fmt.encode(record)
     ids, mask = ids[:max_length], mask[:max_length]
     return ids, [t if m else -100 for t, m in zip(ids, mask, strict=True)]
 
 
-def perplexity(model, tok, examples: list[Example], *, max_length: int = 2048, batch_size: int = 8) -> Perplexity:
+def perplexity(model, tok, examples: list[Example], *, max_length: int = 2048, batch_size: int = 8,
+               fmt=None) -> Perplexity:
+    """`fmt`: the run's ChatFormat (chat_format(tok, manifest.chat_template)); None builds the default one."""
     import torch
 
-    rows = [assistant_labels(tok, ex, max_length) for ex in examples]
+    fmt = fmt or chat_format(tok)
+    rows = [assistant_labels(fmt, ex, max_length) for ex in examples]
     device = next(model.parameters()).device
     total_nll, total_tokens = 0.0, 0
     for start in range(0, len(rows), batch_size):

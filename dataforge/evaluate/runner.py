@@ -64,7 +64,7 @@ def evaluate_run(run_dir: str | Path, opts: EvaluateOptions | None = None, say: 
 def _model_metrics(run: RunDir, opts: EvaluateOptions, best_step: int | None, say: Say) -> dict:
     from dataforge.evaluate.forgetting import forgetting
     from dataforge.evaluate.generation import generation_scores
-    from dataforge.evaluate.perplexity import perplexity
+    from dataforge.evaluate.perplexity import chat_format, perplexity
     from dataforge.run.loading import default_device, load_base, load_tokenizer, load_tuned
 
     held_out, data = _held_out(run, opts, say)
@@ -75,9 +75,10 @@ def _model_metrics(run: RunDir, opts: EvaluateOptions, best_step: int | None, sa
     tok = load_tokenizer(run.tokenizer_dir())
     model = load_tuned(load_base(run.base_model(), device=device), adapter)
     max_length = run.max_length
-    tuned = perplexity(model, tok, examples, max_length=max_length)
+    fmt = chat_format(tok, run.manifest.chat_template)  # the encoding and loss mask training used
+    tuned = perplexity(model, tok, examples, max_length=max_length, fmt=fmt)
     with model.disable_adapter():
-        base = perplexity(model, tok, examples, max_length=max_length)
+        base = perplexity(model, tok, examples, max_length=max_length, fmt=fmt)
     say(f"perplexity on {data}: tuned {tuned.perplexity:.3f}, base {base.perplexity:.3f}")
     sample = examples[:opts.max_samples]
     say(f"generating {len(sample)} answers (greedy, up to {opts.max_new_tokens} tokens each)")
@@ -97,7 +98,7 @@ def _model_metrics(run: RunDir, opts: EvaluateOptions, best_step: int | None, sa
         generation["base"] = {"chrf": base_gen.chrf, "bleu": base_gen.bleu, "rouge_l": base_gen.rouge_l}
         for ex, base_ex in zip(generation["examples"], base_gen.examples, strict=True):
             ex["base_output"] = base_ex["output"]
-    forgot = forgetting(model, tok, opts.probe, opts.forgetting_threshold)
+    forgot = forgetting(model, tok, opts.probe, opts.forgetting_threshold, fmt=fmt)
     say(f"forgetting probe: perplexity base {forgot.base_perplexity:.3f} -> tuned {forgot.tuned_perplexity:.3f}"
         f"{' (FLAGGED)' if forgot.flagged else ''}")
     return {"base_model": run.base_model(), "adapter": str(adapter),
