@@ -18,7 +18,6 @@ Layout decisions (from how llama.cpp reads these architectures):
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from pathlib import Path
 
