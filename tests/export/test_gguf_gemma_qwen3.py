@@ -2,6 +2,7 @@
 (Gemma's norms written as 1 + w), tokenizer metadata. tests/export/test_gguf_llama_cpp.py runs them in llama.cpp."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from dataforge.errors import UsageError
 from dataforge.export.gguf_export import write_gguf
 from tests.export import gguf_models
+from tests.export.test_ollama_families import go_renderer  # noqa: F401  (the Go text/template renderer fixture)
 
 
 def _read(path):
@@ -138,3 +140,37 @@ def test_multimodal_gemma3_and_other_types_name_what_is_supported(tmp_path):
     with pytest.raises(UsageError, match="model_type 'gemma3': --gguf supports gemma2, gemma3_text, llama, "
                                          "mistral, qwen2, qwen3 .multimodal Gemma-3"):
         write_gguf(_config(tmp_path, model_type="gemma3"), tmp_path / "x.gguf")
+
+
+@pytest.mark.parametrize("family", [pytest.param("qwen3", marks=pytest.mark.slow), "gemma2", "gemma3"])
+def test_q8_0_gguf_and_modelfile_render_the_hf_prompt(family, exported, go_renderer, tmp_path):  # noqa: F811
+    """What `export --gguf q8_0 --ollama` writes for these families: the Modelfile's TEMPLATE, rendered by Go's
+    text/template as Ollama renders it and tokenized as llama.cpp does (BOS first when the GGUF's add_bos_token
+    says so), gives the HF template's token ids for every check conversation, with the family's own tokenizer."""
+    import re
+
+    from transformers import AutoTokenizer
+
+    from dataforge.export.ollama import CHECKS, FOLD_SEPARATOR, write_modelfile
+
+    folder = exported(family)[0]
+    tok = AutoTokenizer.from_pretrained(folder)
+    info = write_gguf(folder, tmp_path / "model-q8_0.gguf", "q8_0")
+    fields, _ = _read(info["path"])
+    modelfile = write_modelfile(tok, Path(info["path"]), tmp_path / "Modelfile")
+    text = (tmp_path / "Modelfile").read_text(encoding="utf-8")
+    assert "FROM ./model-q8_0.gguf" in text and modelfile["template"]
+    template = re.search(r'TEMPLATE """(.*?)"""', text, re.S).group(1)
+    stop = {"qwen3": "<|im_end|>", "gemma2": "<end_of_turn>", "gemma3": "<end_of_turn>"}[family]
+    assert f'PARAMETER stop "{stop}"' in text
+    add_bos = fields["tokenizer.ggml.add_bos_token"]
+    assert add_bos is (family != "qwen3") and fields["tokenizer.chat_template"] == tok.chat_template
+    for conv, go_text in zip(CHECKS, go_renderer(template, CHECKS), strict=True):
+        hf_conv = conv
+        if family == "gemma2" and conv[0]["role"] == "system":  # Gemma-2's template rejects it: folded by hand
+            hf_conv = [{"role": "user", "content": conv[0]["content"] + FOLD_SEPARATOR + conv[1]["content"]},
+                       *conv[2:]]
+        hf_text = tok.apply_chat_template(hf_conv, tokenize=False, add_generation_prompt=True)
+        hf_ids = tok(hf_text, add_special_tokens=False)["input_ids"]
+        ollama_ids = ([tok.bos_token_id] if add_bos else []) + tok(go_text, add_special_tokens=False)["input_ids"]
+        assert ollama_ids == hf_ids, (family, conv, go_text)

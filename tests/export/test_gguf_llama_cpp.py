@@ -106,3 +106,62 @@ def test_llama_cpp_runs_qwen2_mistral_and_llama3_exports(family, tmp_path, tiny_
     got = _cpp_logits(path, ids)
     assert np.abs(got - want).max() < 0.05 * max(1.0, np.abs(want).max())
     assert (got.argmax(-1) == want.argmax(-1)).mean() > 0.9
+
+
+PROMPT = [{"role": "user", "content": "Kahve telvesini bahçede kullanabilir miyim? Çiçeklere 2 kaşık yeter mi?"}]
+
+
+@pytest.fixture(scope="module")
+def new_families(tmp_path_factory):
+    """family -> model folder, built on first use (Qwen3 with its real 151k vocabulary, Gemma-2/3 SPM-style)."""
+    from tests.export import gguf_models
+
+    root, cache = tmp_path_factory.mktemp("cpp_new_families"), {}
+
+    def get(family):
+        if family not in cache:
+            cache[family] = gguf_models.build(family, root / family)
+        return cache[family]
+
+    return get
+
+
+@pytest.mark.parametrize("qtype", ["f16", "q8_0"])
+@pytest.mark.parametrize("family", ["qwen3", "gemma2", "gemma3"])
+def test_llama_cpp_runs_qwen3_and_gemma_exports(family, qtype, new_families, tmp_path):
+    """Qwen3: q/k norms, NEOX RoPE, real vocab with pre-tokenizer qwen2. Gemma-2: softcapping, (1 + w) norms,
+    embedding scale, alternating sliding layers. Gemma-3: q/k norms, two RoPE bases. Both Gemmas: SentencePiece
+    vocab without a space prefix. The chat prompt of the real template tokenizes to the HF ids (special tokens as
+    one piece), plain text with BOS as the GGUF says, and the logits match transformers'."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from dataforge.export.gguf_export import write_gguf
+
+    folder = new_families(family)
+    path = write_gguf(folder, tmp_path / f"{family}-{qtype}.gguf", qtype)["path"]
+    tok = AutoTokenizer.from_pretrained(folder)
+    text = tok.apply_chat_template(PROMPT, tokenize=False, add_generation_prompt=True)
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    plain = PROMPT[0]["content"]
+    with torch.no_grad():
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+        want = model(torch.tensor([ids])).logits[0].numpy()
+    llm = llama_cpp.Llama(model_path=path, n_ctx=256, logits_all=True, verbose=False, n_threads=1)
+    try:
+        assert llm.tokenize(text.encode(), add_bos=False, special=True) == ids
+        # plain text as llama.cpp tokenizes it by default: BOS when add_bos_token says so, no "▁" prefix for Gemma
+        assert llm.tokenize(plain.encode(), add_bos=family != "qwen3") == tok(plain)["input_ids"]
+        llm.eval(ids)
+        got = np.array(llm.scores[:len(ids)])
+    finally:
+        llm.close()
+    diff = np.abs(got - want).max()
+    agree = (got.argmax(-1) == want.argmax(-1)).mean()
+    print(f"\n{family} {qtype}: {len(ids)} tokens, max |logit| {np.abs(want).max():.2f}, max abs diff {diff:.4f}, "
+          f"argmax agreement {agree:.2f}")
+    if qtype == "f16":
+        assert diff < 0.05 * max(1.0, np.abs(want).max())
+        assert agree > 0.9
+    else:
+        assert np.corrcoef(got.ravel(), want.ravel())[0, 1] > 0.98
