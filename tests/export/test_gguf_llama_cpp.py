@@ -165,3 +165,20 @@ def test_llama_cpp_runs_qwen3_and_gemma_exports(family, qtype, new_families, tmp
         assert agree > 0.9
     else:
         assert np.corrcoef(got.ravel(), want.ravel())[0, 1] > 0.98
+
+
+def test_llama_cpp_splits_digits_as_smollm2s_tokenizer(tmp_path):
+    """Pre-tokenizer `smollm`: llama.cpp splits every digit off, as the Digits step of the HF tokenizer does (the
+    vocabulary holds multi-digit tokens, which `gpt-2` would use)."""
+    from dataforge.export.gguf_export import write_gguf
+    from tests.export.test_gguf_pre_tokenizer import _smollm_like
+
+    tok = _smollm_like(tmp_path / "smol")
+    info = write_gguf(tmp_path / "smol", tmp_path / "smol.gguf", "f16")
+    assert info["tokenizer"]["pre"] == "smollm"
+    text = "Sipariş 20245 için 1.250,75 TL ödendi; 3 kişi, 100 sayfa."
+    llm = llama_cpp.Llama(model_path=info["path"], n_ctx=64, verbose=False, n_threads=1)
+    try:
+        assert llm.tokenize(text.encode(), add_bos=False) == tok(text)["input_ids"]
+    finally:
+        llm.close()

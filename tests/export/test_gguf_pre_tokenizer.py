@@ -42,12 +42,16 @@ def _smollm_like(out: Path):
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
     t = Tokenizer(models.BPE())
-    t.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
-                                               pre_tokenizers.ByteLevel(add_prefix_space=False)])
+    # trained without the digit step, so the vocabulary holds multi-digit tokens (" 20", "245"): a runtime that
+    # does not split digits off (llama.cpp's `gpt-2`) would use them, one that does (`smollm`) never
+    t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     t.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    t.train_from_iterator([m["content"] for r in tiny.chats() for m in r["messages"]], trainer)
+    numbers = ["Sipariş 20245 için 1.250,75 TL ödendi; 3 kişi, 100 sayfa, 2024 yılı."] * 30
+    t.train_from_iterator([m["content"] for r in tiny.chats() for m in r["messages"]] + numbers, trainer)
+    t.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                               pre_tokenizers.ByteLevel(add_prefix_space=False)])
     tok = PreTrainedTokenizerFast(tokenizer_object=t, bos_token="<|im_start|>", eos_token="<|im_end|>",
                                   pad_token="<|endoftext|>")
     tok.chat_template = tiny.CHAT_TEMPLATE
