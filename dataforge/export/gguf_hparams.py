@@ -47,7 +47,9 @@ def rope_of(cfg: dict, layer_type: str = "full_attention") -> dict:
     ({"full_attention": {...}, "sliding_attention": {...}}); older configs keep rope_theta/rope_scaling flat."""
     rope = cfg.get("rope_parameters") or cfg.get("rope_scaling") or {}
     if layer_type in rope or "full_attention" in rope:
-        rope = rope.get(layer_type) or {}
+        return rope.get(layer_type) or {}
+    if layer_type == "sliding_attention":  # a flat Gemma-3 config: local layers unscaled, at rope_local_base_freq
+        return {"rope_type": "default", "rope_theta": cfg.get("rope_local_base_freq", 10000.0)}
     return rope
 
 

@@ -174,3 +174,22 @@ def test_q8_0_gguf_and_modelfile_render_the_hf_prompt(family, exported, go_rende
         hf_ids = tok(hf_text, add_special_tokens=False)["input_ids"]
         ollama_ids = ([tok.bos_token_id] if add_bos else []) + tok(go_text, add_special_tokens=False)["input_ids"]
         assert ollama_ids == hf_ids, (family, conv, go_text)
+
+
+def test_gemma3_config_in_the_older_flat_form(tmp_path, exported):
+    """Gemma-3 config.json as the hub publishes it (flat rope_theta, rope_local_base_freq, linear rope_scaling of
+    the global layers, no layer_types): the same keys as transformers 5's nested form."""
+    import shutil
+
+    folder = tmp_path / "flat"
+    shutil.copytree(exported("gemma3")[0], folder)
+    cfg = json.loads((folder / "config.json").read_text())
+    for key in ("rope_parameters", "layer_types"):
+        cfg.pop(key)
+    cfg.update(rope_theta=1_000_000.0, rope_local_base_freq=10000.0, rope_scaling={"rope_type": "linear",
+                                                                                    "factor": 8.0})
+    (folder / "config.json").write_text(json.dumps(cfg))
+    fields, _ = _read(write_gguf(folder, tmp_path / "flat.gguf", "f16")["path"])
+    assert (fields["gemma3.rope.freq_base"], fields["gemma3.rope.freq_base_swa"]) == (1_000_000.0, 10000.0)
+    assert (fields["gemma3.rope.scaling.type"], fields["gemma3.rope.scaling.factor"]) == ("linear", 8.0)
+    assert fields["gemma3.attention.sliding_window_pattern"] == [True, True]
