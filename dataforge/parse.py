@@ -153,10 +153,10 @@ def parse_record(obj: Any, fmt: str, *, allow_extra: bool = False) -> tuple[Reco
         return None, problems + exc.problems
     if extra and allow_extra:
         rec.meta.fields["extra"] = {**rec.meta.fields.get("extra", {}), **extra}  # under meta in every output
-    roles = tuple("assistant_call" if m.tool_calls else m.role for m in rec.messages)
+    roles = tuple("assistant_call" if m.role == "assistant" and m.tool_calls else m.role for m in rec.messages)
     problems += [(module.field(i, "role", parsed), kind, msg) for i, kind, msg in role_problems(roles)]
     for i, m in enumerate(rec.messages):
-        if m.tool_calls:
+        if m.role == "assistant" and m.tool_calls:
             continue  # an assistant turn that calls tools may have empty or no content
         if m.content is None:
             problems.append((module.field(i, "content", parsed), "missing_field", "missing: add it (only an "

@@ -135,13 +135,11 @@ def from_record(rec: Record) -> dict[str, Any]:
     meta.fields.pop("tool_forms", None)
     forms: dict[str, Any] = {}
     turns: list[dict[str, str]] = []
-    kept_originals: dict[str, str] = {}
 
     def spelled(key: str, value: Any) -> str:
         """The original JSON text when it still says the same, else a fresh one."""
         text = originals.get(key)
         if text is not None and json.loads(text) == value:
-            kept_originals[key] = text
             return text
         return _dumps(value)
 
@@ -158,14 +156,17 @@ def from_record(rec: Record) -> dict[str, Any]:
                 ToolCall(id=ids[k], type="function", function=FunctionCall(name=c.function.name,
                                                                            arguments=value[k]["arguments"]))
                 for k, c in enumerate(m.tool_calls)])
-            if dump_message(back) != dump_message(m) and not m.text():
-                forms[str(i)] = dump_message(m)  # only form differs (ids, string arguments, no content)
+            # only the form differs (ids, arguments as text, no content): keep it. Text next to the calls has no
+            # place in a function_call turn: nothing is kept, so convert sees the loss and names the record.
+            spoken = bool(m.text())
+            if dump_message(back) != dump_message(m) and not spoken:
+                forms[str(i)] = dump_message(m)
             results = []
             j = i + 1
             while j < len(msgs) and msgs[j].role == "tool" and len(results) < len(m.tool_calls):
                 results.append(msgs[j])
                 back = Message(role="tool", tool_call_id=ids[len(results) - 1], content=msgs[j].text())
-                if dump_message(back) != dump_message(msgs[j]):
+                if dump_message(back) != dump_message(msgs[j]) and not spoken:
                     forms[str(j)] = dump_message(msgs[j])
                 j += 1
             if results:
@@ -181,8 +182,6 @@ def from_record(rec: Record) -> dict[str, Any]:
     out: dict[str, Any] = {"conversations": turns}
     if rec.tools is not None:
         out["tools"] = spelled("tools", rec.tools)
-    if kept_originals:
-        meta.fields["sharegpt_json"] = kept_originals
     if forms:
         meta.fields["tool_forms"] = forms
     dumped = dump_meta(meta)
