@@ -9,8 +9,8 @@ from pydantic import ValidationError
 from dataforge.formats.detection import format_of
 from dataforge.formats.registry import FORMATS
 from dataforge.formats.rules import BLANK_MESSAGE, is_blank, role_problems
-from dataforge.formats.unsupported import unsupported
 from dataforge.formats.tool_calls import ToolFormatError, tool_problems
+from dataforge.formats.unsupported import unsupported
 from dataforge.records import Record, has_tools
 
 # pydantic error types -> our stable error kinds (the --json summary counts these)

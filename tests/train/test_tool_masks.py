@@ -106,7 +106,8 @@ def test_qwen25_real_template_masks_calls_not_results(family_dir):
     shown = render_labels(fmt, rec, 4096)
     assert "<tools>" in shown and '"name": "kargo_takip"' in shown
     assert ('⟦<tool_call>\n{"name": "doviz_kuru", "arguments": {"para_birimi": "USD"}}\n</tool_call>\n'
-            '<tool_call>\n{"name": "doviz_kuru", "arguments": {"para_birimi": "EUR"}}\n</tool_call><|im_end|>⟧') in shown
+            '<tool_call>\n{"name": "doviz_kuru", "arguments": {"para_birimi": "EUR"}}\n</tool_call>'
+            "<|im_end|>⟧") in shown
     # Qwen2.5 renders results as <tool_response> inside a user turn: no loss
     assert '<tool_response>\n{"alis": 34.12, "satis": 34.25}\n</tool_response>' in shown
     assert "⟦<tool_response>" not in shown and "34.12, \"satis\": 34.25}⟧" not in shown
