@@ -52,9 +52,9 @@ def _turns(roles: tuple[str, ...]) -> list[tuple[int, str]]:
             if prev in ("assistant_call", "tool"):
                 prev = role
             continue  # a stray result: tool_calls.py reports it
-        if role in ("assistant", "assistant_call") and prev == "tool":
+        if role in ("assistant", "assistant_call") and prev in ("tool", "assistant_call"):
             prev = role
-            continue  # the chain goes on
+            continue  # the chain goes on (a missing result is tool_calls.py's "unanswered call", said once)
         turns.append((i, "assistant" if role == "assistant_call" else role))
         prev = role
     return turns

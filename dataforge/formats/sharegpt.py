@@ -214,6 +214,7 @@ def field(index: int, attr: str, obj: Any = None) -> str:
     if attr.startswith("tool_calls["):  # the function_call's JSON text holds the calls: name the key in it
         call, _, rest = attr.partition("]")
         inner = rest.rpartition(".")[2] if "." in rest else ""
+        inner = "" if inner == "id" else inner  # ShareGPT has no call ids: the call itself is meant
         parallel = obj is not None and turn < len(obj.conversations) and obj.conversations[turn].value.lstrip() \
             .startswith("[")
         return f"conversations[{turn}].value" + (f"[{call[len('tool_calls['):]}]" if parallel else "") + \

@@ -84,9 +84,8 @@ def test_more_rules(run_cli, tmp_path, record, field, kind):
     code, out, err = run_cli("validate", path, "--json")
     assert code == 1
     kinds = json.loads(out)["errors_by_kind"]
-    if field is None:  # the result before its call: it answers no open call, the call stays unanswered, and the
-        # two assistant messages then follow each other
-        assert kinds == {"unmatched_tool_result": 1, "unanswered_call": 1, "not_alternating": 1}
+    if field is None:  # the result before its call: it answers no open call, and the call stays unanswered
+        assert kinds == {"unmatched_tool_result": 1, "unanswered_call": 1}
         return
     assert kinds == {kind: 1}
     assert f"in.jsonl:1: {field}: " in err
@@ -153,6 +152,31 @@ def test_bad_function_call_json_in_sharegpt(run_cli, tmp_path):
     assert code == 1
     assert json.loads(out)["errors_by_kind"] == {"bad_tool_json": 1}
     assert "in.jsonl:1: conversations[1].value: the function_call value is not valid JSON" in err
+
+
+LF_TOOLS = json.dumps([{"name": "doviz_kuru", "parameters": {"type": "object", "properties": {
+    "para_birimi": {"type": "string"}}, "required": ["para_birimi"]}}])
+
+
+@pytest.mark.parametrize("turns, field, kind", [
+    ([("function_call", '{"name": "doviz_kuru", "arguments": {"para_birimi": 5}}'), ("observation", "r"),
+      ("gpt", "b")], "conversations[1].value.arguments", "arguments_schema"),
+    ([("function_call", '{"name": "altin_fiyati", "arguments": {}}'), ("observation", "r"), ("gpt", "b")],
+     "conversations[1].value.name", "undeclared_function"),
+    ([("function_call", '{"name": "doviz_kuru", "arguments": {"para_birimi": "USD"}}'), ("gpt", "b")],
+     "conversations[1].value", "unanswered_call"),
+    ([("observation", "r"), ("gpt", "b")], "conversations[1].from", "unmatched_tool_result"),
+    ([("function_call", '[{"name": "doviz_kuru", "arguments": {"para_birimi": "USD"}}, '
+                        '{"name": "doviz_kuru", "arguments": {}}]'), ("observation", '["r1", "r2"]'), ("gpt", "b")],
+     "conversations[1].value[1].arguments", "arguments_schema"),
+])
+def test_sharegpt_tool_errors_name_the_turn(run_cli, tmp_path, turns, field, kind):
+    rec = {"conversations": [{"from": "human", "value": "a"}, *({"from": f, "value": v} for f, v in turns)],
+           "tools": LF_TOOLS}
+    code, out, err = run_cli("validate", write_lines(tmp_path / "in.jsonl", [rec]), "--json")
+    assert code == 1
+    assert json.loads(out)["errors_by_kind"] == {kind: 1}
+    assert f"in.jsonl:1: {field}: " in err
 
 
 # --- hypothesis: random valid tool-calling conversations survive chat -> sharegpt -> chat and chat -> pc -> chat

@@ -115,6 +115,25 @@ def test_qwen25_real_template_masks_calls_not_results(family_dir):
     assert report.problems == []
 
 
+@pytest.mark.slow  # the 128k-token Llama-3 vocabulary takes ~15 s to convert
+def test_llama31_real_template_masks_calls_not_results(family_dir):
+    """Llama-3.1's template puts the definitions into the first user turn, writes a call as
+    {"name", "parameters"} JSON and the result as an `ipython` turn; it takes one call per turn (no parallel)."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(family_dir("llama3.1"))
+    fmt = fmt_of(tok)
+    assert fmt.quirks.tools
+    shown = render_labels(fmt, records(1)[0], 8192)
+    assert ('<|start_header_id|>assistant<|end_header_id|>\n\n⟦{"name": "doviz_kuru", "parameters": '
+            '{"para_birimi": "USD"}}<|eot_id|>⟧<|start_header_id|>ipython<|end_header_id|>') in shown
+    assert "⟦Dolar bugün 34,12 TL'den alınıyor, 34,25 TL'den satılıyor.<|eot_id|>⟧" in shown
+    assert '"name": "havale_eft"' in shown.split("<|start_header_id|>assistant")[0]  # in the user turn, no loss
+    assert "⟦" not in shown.split("<|start_header_id|>assistant")[0]
+    report = check_labels(records(1, 2, 3, 4, 6, 7), fmt, 8192)
+    assert report.problems == [] and report.records == 6
+
+
 @pytest.mark.slow
 def test_a_tiny_model_trains_on_tool_data(tiny_model, tmp_path):
     """train -> the label check passes on tool records, loss is computed only where the mask says, and the run
