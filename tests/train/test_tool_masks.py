@@ -73,7 +73,8 @@ def test_builtin_mask_equals_its_generation_markers_on_tool_records(tok):
         assert ids == list(marked["input_ids"])
         assert mask == list(marked["assistant_masks"]), rec.line
     report = check_labels(records(1, 2, 3, 4, 5, 6, 7), fmt, 2048)
-    assert (report.records, report.problems) == (7, [])
+    assert (report.records, report.tool_records, report.problems) == (7, 6, [])
+    assert report.summary(2048).endswith("; 6 with tool calls (calls trained, tool results not)")
 
 
 def test_records_without_tools_render_as_before(tok):
