@@ -188,10 +188,18 @@ ARGS = st.dictionaries(st.sampled_from(["iban", "tutar", "tarih", "not"]),
                        st.one_of(TEXT, st.integers(-10**6, 10**6), st.booleans(), st.none()), max_size=3)
 
 
+def definitions(shape: str) -> list[dict]:
+    """The four functions, with open parameter schemas (any arguments fit), in OpenAI's or LLaMA-Factory's shape."""
+    defs = [{"name": n, "description": "açıklama", "parameters": {"type": "object"}}
+            for n in ("havale_eft", "doviz_kuru", "randevu_al", "kargo_takip")]
+    return defs if shape == "bare" else [{"type": "function", "function": d} for d in defs]
+
+
 @st.composite
 def conversations(draw):
     msgs = []
     n = 0
+    with_ids = draw(st.booleans())  # OpenAI's ids, or TRL's shape: no ids, results name the function
     for _ in range(draw(st.integers(1, 3))):
         msgs.append({"role": "user", "content": draw(TEXT)})
         for _ in range(draw(st.integers(0, 2))):  # rounds of calls before the answer
@@ -200,15 +208,20 @@ def conversations(draw):
             for _ in range(k):
                 args = draw(ARGS)
                 as_text = draw(st.booleans())
-                call = {"id": f"c{n}", "type": "function",
-                        "function": {"name": draw(NAME),
-                                     "arguments": json.dumps(args, ensure_ascii=False) if as_text else args}}
-                calls.append(call)
+                call = {"type": "function", "function": {
+                    "name": draw(NAME), "arguments": json.dumps(args, ensure_ascii=False) if as_text else args}}
+                calls.append({"id": f"c{n}", **call} if with_ids else call)
                 n += 1
             msgs.append({"role": "assistant", "content": draw(st.sampled_from(["", None])), "tool_calls": calls})
-            msgs += [{"role": "tool", "tool_call_id": c["id"], "content": draw(TEXT)} for c in calls]
+            for c in calls:
+                answer = {"tool_call_id": c["id"]} if with_ids else {"name": c["function"]["name"]}
+                msgs.append({"role": "tool", **answer, "content": draw(TEXT)})
         msgs.append({"role": "assistant", "content": draw(TEXT)})
-    return {"messages": msgs}
+    out = {"messages": msgs}
+    shape = draw(st.sampled_from(["none", "bare", "openai"]))
+    if shape != "none":
+        out["tools"] = definitions(shape)
+    return out
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None,
