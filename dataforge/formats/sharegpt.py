@@ -201,10 +201,13 @@ def _lf_call(call: ToolCall) -> dict[str, Any]:
 
 
 def _maybe_json(text: str) -> Any:
+    """A result inside a parallel observation's list: its JSON value when importing spells it back the same (so
+    the list reads naturally), else the text itself (so " 0" or '{"a":1}' come back byte for byte)."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError:
         return text
+    return value if not isinstance(value, str) and _dumps(value) == text else text
 
 
 def field(index: int, attr: str, obj: Any = None) -> str:

@@ -129,6 +129,20 @@ def test_openai_and_trl_chat_to_sharegpt_and_back_is_exact(run_cli, tmp_path):
         {"name": "doviz_kuru", "arguments": {"para_birimi": "EUR"}}]
 
 
+def test_parallel_results_come_back_byte_for_byte(run_cli, tmp_path):
+    calls = [{"id": f"c{k}", "type": "function", "function": {"name": "f", "arguments": {}}} for k in range(3)]
+    results = [' 0', '{"a":1}', '{"a": 1}']  # JSON-looking texts a fresh json.dumps would spell differently
+    rec = {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "", "tool_calls": calls},
+                        *({"role": "tool", "tool_call_id": f"c{k}", "content": r} for k, r in enumerate(results)),
+                        {"role": "assistant", "content": "b"}]}
+    src = write_lines(tmp_path / "chat.jsonl", [rec])
+    assert run_cli("convert", src, "--to", "sharegpt", "-o", tmp_path / "s.jsonl")[0] == 0
+    observation = read_jsonl(tmp_path / "s.jsonl")[0]["conversations"][2]
+    assert json.loads(observation["value"]) == [" 0", '{"a":1}', {"a": 1}]
+    assert run_cli("convert", tmp_path / "s.jsonl", "--to", "chat", "-o", tmp_path / "back.jsonl")[0] == 0
+    assert read_jsonl(tmp_path / "back.jsonl") == [rec]
+
+
 def test_content_next_to_calls_cannot_go_to_sharegpt(run_cli, tmp_path):
     """LLaMA-Factory's function_call turn has no text: 'Hemen bakıyorum.' would be lost, so it is refused."""
     line = TOOLS.read_text(encoding="utf-8").splitlines()[5]
