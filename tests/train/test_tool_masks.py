@@ -154,6 +154,8 @@ def test_a_tiny_model_trains_on_tool_data(tiny_model, tmp_path):
     train(recipe, path, skip_gate=True, say=said.append, quiet=True)
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "completed" and manifest["label_check"]["records"] == 7
-    assert any("⟦<tool_call>" in s for s in said)
+    shown = next(s for s in said if "⟦" in s)  # --show-labels of the first record, as the trainer gets it
+    assert "⟦<tool_call>" in shown and '<|im_start|>tool\n{"alis": 34.12, "satis": 34.25}<|im_end|>' in shown
+    assert any("6 with tool calls (calls trained, tool results not)" in s for s in said)
     history = json.loads((run / "metrics.json").read_text())["log_history"]
     assert len([r for r in history if "loss" in r]) == 4
