@@ -4,8 +4,10 @@ between OpenAI/TRL chat, LLaMA-Factory ShareGPT and prompt-completion.
 Fixtures: sample_data/tools_tr.jsonl (written for the project: 7 valid records, then one broken record per rule)
 and tests/formats/data/lf_tools_sharegpt.json, written for the project in the shape LLaMA-Factory documents in its
 data/README.md (Apache-2.0): `function_call`/`observation` turns, `tools` as a JSON text, a parallel call as a JSON
-list. The TRL-shaped records (calls without ids, tool messages with `name`) follow TRL's dataset_formats docs
-(Apache-2.0).
+list. tests/formats/data/lf_glaive_toolcall_demo.json is one record copied verbatim from LLaMA-Factory's
+data/glaive_toolcall_en_demo.json (Apache-2.0; the records come from glaiveai/glaive-function-calling-v2,
+Apache-2.0). The TRL-shaped records (calls without ids, tool messages with `name`) follow TRL's dataset_formats
+docs (Apache-2.0).
 """
 
 from __future__ import annotations
@@ -107,6 +109,51 @@ def test_lf_sharegpt_to_chat_and_back_is_exact(run_cli, tmp_path):
     code, _, err = run_cli("convert", tmp_path / "chat.jsonl", "--to", "sharegpt", "-o", tmp_path / "back.jsonl")
     assert code == 0, err
     assert read_jsonl(tmp_path / "back.jsonl") == json.load(open(LF, encoding="utf-8"))
+
+
+def test_a_real_llama_factory_record_validates_and_round_trips(run_cli, tmp_path):
+    src = "tests/formats/data/lf_glaive_toolcall_demo.json"
+    code, _, err = run_cli("convert", src, "--to", "chat", "-o", tmp_path / "chat.jsonl")
+    assert code == 0, err
+    msgs = read_jsonl(tmp_path / "chat.jsonl")[0]["messages"]
+    assert [(m["role"], m.get("tool_call_id")) for m in msgs[:4]] == [
+        ("user", None), ("assistant", None), ("tool", "call_1_0"), ("assistant", None)]
+    assert msgs[5]["tool_calls"][0] == {"id": "call_5_0", "type": "function", "function": {
+        "name": "calculate_area", "arguments": {"shape": "circle", "dimensions": [4]}}}
+    code, _, err = run_cli("convert", tmp_path / "chat.jsonl", "--to", "sharegpt", "-o", tmp_path / "back.jsonl")
+    assert code == 0, err
+    assert read_jsonl(tmp_path / "back.jsonl") == json.load(open(src, encoding="utf-8"))
+
+
+# TRL's documented tool-calling example (docs/source/dataset_formats.md, Apache-2.0), verbatim; the `tools`
+# column is what transformers' get_json_schema gives for its `control_light(room: str, state: str)`.
+TRL_EXAMPLE = {"messages": [
+    {"role": "user", "content": "Turn on the living room lights."},
+    {"role": "assistant", "tool_calls": [
+        {"type": "function", "function": {
+            "name": "control_light",
+            "arguments": {"room": "living room", "state": "on"}
+        }}]
+     },
+    {"role": "tool", "name": "control_light", "content": "The lights in the living room are now on."},
+    {"role": "assistant", "content": "Done!"}
+], "tools": [{"type": "function", "function": {
+    "name": "control_light", "description": "Controls the lights in a room.",
+    "parameters": {"type": "object", "properties": {"room": {"type": "string", "description": "The name of the room."},
+                                                    "state": {"type": "string", "description": "The state: on or off"}},
+                   "required": ["room", "state"]}}}]}
+
+
+def test_trls_documented_example_validates_and_round_trips(run_cli, tmp_path):
+    src = write_lines(tmp_path / "trl.jsonl", [TRL_EXAMPLE])
+    assert run_cli("validate", src)[0] == 0
+    assert run_cli("convert", src, "--to", "sharegpt", "-o", tmp_path / "s.jsonl")[0] == 0
+    turns = read_jsonl(tmp_path / "s.jsonl")[0]["conversations"]
+    assert [t["from"] for t in turns] == ["human", "function_call", "observation", "gpt"]
+    assert json.loads(turns[1]["value"]) == {"name": "control_light",
+                                             "arguments": {"room": "living room", "state": "on"}}
+    assert run_cli("convert", tmp_path / "s.jsonl", "--to", "chat", "-o", tmp_path / "back.jsonl")[0] == 0
+    assert read_jsonl(tmp_path / "back.jsonl") == [TRL_EXAMPLE]
 
 
 def test_openai_and_trl_chat_to_sharegpt_and_back_is_exact(run_cli, tmp_path):
