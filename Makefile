@@ -54,6 +54,12 @@ demo: install
 	@echo "== 2. validate a file of broken records (exit 1, one line per problem, rejects kept)"
 	$(BIN)/dataforge validate sample_data/broken_chat.jsonl --out $(OUT)/broken.valid.jsonl \
 		--rejects $(OUT)/broken.rejects.jsonl; test $$? -eq 1
+	@echo "== 2b. validate tool-calling chats (exit 1: 7 valid, one line for each of the 9 broken records), then"
+	@echo "       convert the valid ones to LLaMA-Factory ShareGPT (exit 1: record 6 has text next to its call, which"
+	@echo "       a function_call turn cannot hold, so it is refused by name; the other 6 are written)"
+	$(BIN)/dataforge validate sample_data/tools_tr.jsonl --out $(OUT)/tools.valid.jsonl \
+		--rejects $(OUT)/tools.rejects.jsonl; test $$? -eq 1
+	$(BIN)/dataforge convert $(OUT)/tools.valid.jsonl --to sharegpt -o $(OUT)/tools.sharegpt.jsonl; test $$? -eq 1
 	@echo "== 3. quality report and gate (exit 0 when the suite passes; report path printed)"
 	$(BIN)/dataforge check sample_data/chat_tr.jsonl sample_data/instructions_tr.jsonl --report-dir $(OUT)/quality
 	@echo "== 4. convert: instructions -> chat -> parquet"

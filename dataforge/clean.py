@@ -19,7 +19,7 @@ import orjson
 from dataforge.errors import Problem
 from dataforge.formats.registry import to_dict
 from dataforge.io import AtomicWriter
-from dataforge.records import Record, TextPart
+from dataforge.records import Record, TextPart, has_tools
 from dataforge.text.mojibake import fix_mojibake
 from dataforge.text.normalize import normalize
 
@@ -42,41 +42,72 @@ class CleanSummary:
                 "changed": dict(sorted(self.changed.items())), "adds_up": self.adds_up}
 
 
-def map_text(rec: Record, fn: Callable[[str], str]) -> Record:
-    """A copy of `rec` with `fn` applied to every message text (text parts keep their structure)."""
+def map_text(rec: Record, fn: Callable[[str], str], tool_data: Callable[[Any], Any] | None = None) -> Record:
+    """A copy of `rec` with `fn` applied to every message text (text parts keep their structure). Tool results and
+    call arguments are data, not prose: they change only through `tool_data` (a text -> text function that also
+    takes argument objects), and stay untouched without it."""
     msgs = []
     for m in rec.messages:
-        if isinstance(m.content, str):
-            msgs.append(m.model_copy(update={"content": fn(m.content)}))
-        else:
-            parts = [TextPart(type="text", text=fn(p.text)) for p in m.content]
-            msgs.append(m.model_copy(update={"content": parts}))
+        update: dict[str, Any] = {}
+        text_fn = tool_data if m.role == "tool" else fn
+        if isinstance(m.content, str) and text_fn is not None:
+            update["content"] = text_fn(m.content)
+        elif isinstance(m.content, list) and text_fn is not None:
+            update["content"] = [TextPart(type="text", text=text_fn(p.text)) for p in m.content]
+        if m.tool_calls and tool_data is not None:
+            update["tool_calls"] = [c.model_copy(update={"function": c.function.model_copy(update={
+                "arguments": tool_data(c.function.arguments)})}) for c in m.tool_calls]
+        msgs.append(m.model_copy(update=update) if update else m)
     return rec.model_copy(update={"messages": msgs})
 
 
+def _redact_tool_data(value: Any) -> Any:
+    from dataforge.quality.pii import redact_json_text, redact_value
+
+    return redact_json_text(value) if isinstance(value, str) else redact_value(value)
+
+
 def _repair(rec: Record, summary: CleanSummary, *, fix: bool, redact_pii: bool) -> Record:
-    """Text repairs, counted per kind when they changed something."""
-    steps: list[tuple[str, Callable[[str], str]]] = []
+    """Text repairs, counted per kind when they changed something. Whitespace normalisation leaves tool results
+    and arguments alone (they are data); mojibake repair reaches results, PII redaction results and arguments."""
+    steps: list[tuple[str, Callable[[str], str], Callable[[Any], Any] | None]] = []
     if fix:
-        steps.append(("mojibake_fixed", fix_mojibake))
-    steps.append(("normalized", normalize))
+        steps.append(("mojibake_fixed", fix_mojibake, lambda v: fix_mojibake(v) if isinstance(v, str) else v))
+    steps.append(("normalized", normalize, None))
     if redact_pii:
         from dataforge.quality.pii import redact
 
-        steps.append(("pii_redacted", redact))
-    for name, fn in steps:
-        new = map_text(rec, fn)
+        steps.append(("pii_redacted", redact, _redact_tool_data))
+    for name, fn, tool_fn in steps:
+        new = map_text(rec, fn, tool_fn)
         if new.messages != rec.messages:
             summary.changed[name] += 1
         rec = new
     return rec
 
 
+def _broken_calls(rec: Record) -> list[str]:
+    """Tool-call problems a repair made (a placeholder no longer fits a `pattern` in the parameter schema): such a
+    record is dropped with the reason rather than written out invalid."""
+    if not has_tools(rec):
+        return []
+    from dataforge.formats.tool_calls import tool_problems
+
+    return [f"messages[{i}].{f}: {m}" if i is not None else f"{f}: {m}" for i, f, _, m in tool_problems(rec)]
+
+
 def _empty_turn(rec: Record) -> str | None:
     for i, m in enumerate(rec.messages):
+        if m.role == "assistant" and m.tool_calls:
+            continue  # a turn that calls tools may have no text
         if not m.text().strip():
             return f"messages[{i}] ({m.role}) is empty after cleaning"
     return None
+
+
+def _calls_key(m) -> str:
+    return orjson.dumps([c.model_dump() for c in m.tool_calls], option=orjson.OPT_SORT_KEYS).decode() \
+        if m.tool_calls else ""
 
 
 def _text(rec: Record) -> str:
@@ -111,8 +142,11 @@ def clean(path: str, output: str, *, fmt: str = "auto", dedup: bool = False, red
     for rec in loaded.records:
         rec = _repair(rec, summary, fix=fix_mojibake_, redact_pii=redact_pii)
         why = _empty_turn(rec)
+        broken = _broken_calls(rec) if not why else []
         if why:
             drop("empty_turn", (rec.source, rec.line), why, rec)
+        elif broken:
+            drop("tool_call_broken_by_repair", (rec.source, rec.line), broken, rec)
         else:
             kept.append(rec)
     if lang:
@@ -152,7 +186,7 @@ def _filter_duplicates(recs: list[Record], drop: Callable) -> list[Record]:
     seen: dict[str, tuple] = {}
     kept = []
     for rec in recs:  # exact first: the key is the normalised conversation with roles
-        key = "\x1e".join(f"{m.role}\x1f{m.text()}" for m in rec.messages)
+        key = "\x1e".join(f"{m.role}\x1f{m.text()}\x1f{_calls_key(m)}" for m in rec.messages)
         if key in seen:
             drop("exact_duplicate", (rec.source, rec.line), {"duplicate_of": f"{seen[key][0]}:{seen[key][1]}"}, rec)
         else:

@@ -15,9 +15,10 @@ import orjson
 
 from dataforge.errors import Problem
 from dataforge.formats.registry import to_dict
+from dataforge.formats.tool_calls import arguments_of
 from dataforge.io import AtomicWriter, ReadStats, read_items
 from dataforge.parse import parse_record
-from dataforge.records import Message, Record
+from dataforge.records import Message, Record, has_tools
 from dataforge.validate import FileSummary, check_items, resolve_format
 
 
@@ -48,9 +49,29 @@ def _loss(before: Record, after: Record | None) -> str | None:
     for a, b in zip(before.messages, after.messages):
         if a.role != b.role:
             return "roles_changed"
-        if a.content != b.content:
+        if a.content != b.content and not (a.tool_calls and not a.text() and not b.text()):
             return "content_parts_flattened" if not isinstance(a.content, str) else "content_changed"
+        if _calls(a) != _calls(b) or (a.tool_call_id, a.name) != (b.tool_call_id, b.name):
+            return "tool_calls_changed"
+    if before.tools != after.tools:
+        return "tools_changed"
     return None
+
+
+def _calls(m: Message) -> list[dict] | None:
+    """The calls as data: arguments sent as JSON text and as an object are the same call."""
+    if m.tool_calls is None:
+        return None
+    out = []
+    for c in m.tool_calls:
+        args, why = arguments_of(c)
+        out.append({"id": c.id, "name": c.function.name, "arguments": args if why is None else c.function.arguments})
+    return out
+
+
+# Targets without a place for tool calls: refused whatever --lossy says, since dropping the calls would train
+# the model on answers to results it never sees.
+NO_TOOLS = {"alpaca": "alpaca", "parquet": "the parquet output (role and content columns only)"}
 
 
 def _drop_history(rec: Record) -> Record:
@@ -126,6 +147,13 @@ def convert(path: str, target: str, out: str, *, fmt: str = "auto", lossy: bool 
                 summary.invalid += 1
                 for p in problems:
                     report and report(p)
+                continue
+            if target in NO_TOOLS and has_tools(rec):
+                summary.losses_by_kind["cannot_hold_tools"] += 1
+                summary.lossy_refused += 1
+                report and report(Problem(path, item.line, "record", f"{NO_TOOLS[target]} cannot hold tool calls "
+                                          "or tool definitions: convert this file to chat, sharegpt or "
+                                          "prompt-completion instead", "cannot_hold_tools"))
                 continue
             target_rec = rec
             if target == "parquet":

@@ -9,8 +9,9 @@ from pydantic import ValidationError
 from dataforge.formats.detection import format_of
 from dataforge.formats.registry import FORMATS
 from dataforge.formats.rules import BLANK_MESSAGE, is_blank, role_problems
+from dataforge.formats.tool_calls import ToolFormatError, tool_problems
 from dataforge.formats.unsupported import unsupported
-from dataforge.records import Record
+from dataforge.records import Record, has_tools
 
 # pydantic error types -> our stable error kinds (the --json summary counts these)
 _KINDS = {"missing": "missing_field", "extra_forbidden": "unknown_field", "literal_error": "bad_value",
@@ -146,12 +147,23 @@ def parse_record(obj: Any, fmt: str, *, allow_extra: bool = False) -> tuple[Reco
         parsed = module.MODEL.model_validate(clean, strict=True)
     except ValidationError as exc:
         return None, problems + _model_problems(exc)
-    rec = module.to_record(parsed)
+    try:
+        rec = module.to_record(parsed)
+    except ToolFormatError as exc:
+        return None, problems + exc.problems
     if extra and allow_extra:
         rec.meta.fields["extra"] = {**rec.meta.fields.get("extra", {}), **extra}  # under meta in every output
-    roles = tuple(m.role for m in rec.messages)
+    roles = tuple("assistant_call" if m.role == "assistant" and m.tool_calls else m.role for m in rec.messages)
     problems += [(module.field(i, "role", parsed), kind, msg) for i, kind, msg in role_problems(roles)]
     for i, m in enumerate(rec.messages):
-        if is_blank(m.text()):
+        if m.role == "assistant" and m.tool_calls:
+            continue  # an assistant turn that calls tools may have empty or no content
+        if m.content is None:
+            problems.append((module.field(i, "content", parsed), "missing_field", "missing: add it (only an "
+                             "assistant message with tool_calls may go without content)"))
+        elif is_blank(m.text()):
             problems.append((module.field(i, "content", parsed), "empty_content", BLANK_MESSAGE))
+    if has_tools(rec) or any(m.name is not None for m in rec.messages):
+        problems += [(f if i is None else module.field(i, f, parsed), kind, msg)
+                     for i, f, kind, msg in tool_problems(rec)]
     return (None, problems) if problems else (rec, [])

@@ -29,6 +29,7 @@ SCALE = int(os.environ.get("DATAFORGE_FUZZ_SCALE", "1"))
 FILES = {"chat": "chat_tr.jsonl", "alpaca": "instructions_tr.jsonl", "sharegpt": "sharegpt_tr.jsonl",
          "prompt-completion": "prompt_completion_tr.jsonl"}
 LINES = {fmt: (SAMPLE / name).read_bytes().split(b"\n")[:-1] for fmt, name in FILES.items()}
+LINES["chat"] += (SAMPLE / "tools_tr.jsonl").read_bytes().split(b"\n")[:7]  # its valid tool-calling records
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
                 derandomize=SCALE == 1, database=None)  # the short run is the same every time; `make fuzz` explores
 

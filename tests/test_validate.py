@@ -31,7 +31,7 @@ def test_broken_sample_reports_each_line(run_cli, tmp_path):
     assert [r["line"] for r in rejects_of(tmp_path / "bad.jsonl")] == list(range(2, 12))
     lines = err.splitlines()
     assert "broken_chat.jsonl:2: messages[1].role: two user messages in a row at index 0 and 1" in lines[0]
-    assert any(":5: messages[1].role: must be 'system', 'user' or 'assistant', got 'bot'" in ln for ln in lines)
+    assert any(":5: messages[1].role: must be 'system', 'user', 'assistant' or 'tool', got 'bot'" in ln for ln in lines)
     assert any(":9: score: unknown field" in ln for ln in lines)
     assert "Traceback" not in err
 

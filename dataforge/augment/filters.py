@@ -130,6 +130,21 @@ class NotNearDuplicate:
         return max(self.nd.similarity(source, new), self.estimated(source, new)) < self.max_similarity
 
 
+def tool_data(messages) -> bytes:
+    """Everything of tool calling in a record, byte for byte: each message's calls (names, argument keys and
+    values, ids), tool results and their ids, in order. Prose is left out."""
+    import orjson
+
+    return orjson.dumps([[m.role, [c.model_dump() for c in m.tool_calls or []], m.tool_call_id, m.name,
+                          m.text() if m.role == "tool" else None] for m in messages])
+
+
+def tool_calls_changed(source, new) -> str | None:
+    """The post-filter on whole records (the text filters above see prose only): an augmenter must never touch a
+    function name, an argument or a tool result. `tools` are carried over as they are."""
+    return "tool_calls_changed" if tool_data(source) != tool_data(new) else None
+
+
 def default_filters(min_length_ratio: float = 0.5, max_length_ratio: float = 2.0,
                     max_similarity: float | None = None) -> list:
     """All post-filters, cheapest first (the first that fails names the reason)."""

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import orjson
 
 from dataforge.augment.config import AugmentConfig
+from dataforge.augment.filters import tool_calls_changed
 from dataforge.augment.journal import Journal
 from dataforge.augment.progress import count_records, progress_bar
 from dataforge.augment.tally import AugmentSummary, Tally
@@ -67,8 +68,8 @@ def _slots(rec: Record, roles: set[str], keep_input: bool = False) -> Iterator[t
     input used to be merged into the instruction and left empty); `keep_input` leaves the input out."""
     given = _alpaca_input(rec)
     for mi, msg in enumerate(rec.messages):
-        if msg.role not in roles:
-            continue
+        if msg.role not in roles or msg.content is None or (msg.tool_calls and not msg.text().strip()):
+            continue  # tool results are never in `roles`; a turn that only calls tools has no prose
         if given is not None and mi == len(rec.messages) - 2:
             yield mi, "instruction", msg.content[: -len(given) - 1]
             if not keep_input:
@@ -86,11 +87,13 @@ def _rebuild(rec: Record, new: dict[tuple[int, int | str | None], str]) -> list[
         if (mi, "instruction") in new:
             given = _alpaca_input(rec)
             msgs.append(Message(role=msg.role, content=f"{new[(mi, 'instruction')]}\n{new.get((mi, 'input'), given)}"))
-        elif isinstance(msg.content, str):
-            msgs.append(Message(role=msg.role, content=new.get((mi, None), msg.content)))
+        elif not any(k[0] == mi for k in new):
+            msgs.append(msg)  # untouched, tool calls, results and all
+        elif isinstance(msg.content, str):  # model_copy keeps the tool fields of the message
+            msgs.append(msg.model_copy(update={"content": new.get((mi, None), msg.content)}))
         else:
             parts = [TextPart(type="text", text=new.get((mi, pi), p.text)) for pi, p in enumerate(msg.content)]
-            msgs.append(Message(role=msg.role, content=parts))
+            msgs.append(msg.model_copy(update={"content": parts}))
     return msgs
 
 
@@ -149,7 +152,8 @@ def _augment_chunk(chunk: list[Record], path: str, cfg: AugmentConfig, augmenter
             new = "\n".join(m.text() for m in messages)
             named = guards[ri].named
             reason = "task_words_changed" if named and mentions(source, named) != mentions(new, named) else None
-            reason = reason or _shape_changed(new_texts) or judge(filters, source, new)
+            reason = reason or _shape_changed(new_texts) or tool_calls_changed(rec.messages, messages) \
+                or judge(filters, source, new)
             tally.add(reason)
             if reason is None:
                 meta = rec.meta.model_copy(deep=True)
@@ -158,7 +162,7 @@ def _augment_chunk(chunk: list[Record], path: str, cfg: AugmentConfig, augmenter
                 meta.id = f"{rid}~{augmenter.method_name}{v}"
                 meta.augmentation = Augmentation(method=augmenter.method_name, source_id=rid,
                                                  params={**augmenter.params(), "variant": v}, seed=cfg.seed)
-                out = Record(messages=messages, meta=meta)
+                out = Record(messages=messages, tools=rec.tools, meta=meta)
                 lines.append(orjson.dumps(to_dict(out, rec.meta.format or "chat")) + b"\n")
     return lines
 

@@ -1,13 +1,14 @@
-"""Chat format: `{"messages": [{"role", "content"}, ...]}` (OpenAI/TRL conversational)."""
+"""Chat format: `{"messages": [{"role", "content"}, ...]}` (OpenAI/TRL conversational), with OpenAI's tool
+calling: assistant `tool_calls`, `tool` messages and a `tools` list of function definitions (TRL's `tools` column)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from dataforge.formats import KEYS as FORMAT_KEYS
-from dataforge.records import Message, Meta, Record, dump_meta
+from dataforge.records import Message, Meta, Record, dump_message, dump_meta
 
 NAME = "chat"
 KEYS = FORMAT_KEYS[NAME]
@@ -18,6 +19,8 @@ class ChatRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid", title="chat")
     messages: list[Message]
+    tools: list[dict[str, Any]] | None = Field(None, description="Function definitions (JSON Schema), as "
+                                               'OpenAI sends them: [{"type": "function", "function": {...}}]')
     meta: Meta | None = None
 
 
@@ -26,11 +29,13 @@ MODEL = ChatRecord
 
 def to_record(obj: ChatRecord) -> Record:
     meta = obj.meta or Meta(format=NAME)
-    return Record(messages=obj.messages, meta=meta)
+    return Record(messages=obj.messages, tools=obj.tools, meta=meta)
 
 
 def from_record(rec: Record) -> dict[str, Any]:
-    out: dict[str, Any] = {"messages": [m.model_dump() for m in rec.messages]}
+    out: dict[str, Any] = {"messages": [dump_message(m) for m in rec.messages]}
+    if rec.tools is not None:
+        out["tools"] = rec.tools
     meta = dump_meta(rec.meta)
     if meta:
         out["meta"] = meta

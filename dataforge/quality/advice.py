@@ -53,7 +53,7 @@ def advise(entry: dict, where: list[tuple[str, int | None]], ctx: dict) -> dict[
     files = list(dict.fromkeys(f for f, _ in where)) or ctx["paths"]
     at = where_text(where, lang)
     commands: list[str] = []
-    if name == "invalid_records":
+    if name == "invalid_records" or name.startswith("tool_"):  # tool-call problems are rejected records
         commands = [f"dataforge validate {shlex.quote(f)} --rejects rejects.jsonl" for f in files]
         fix = t["invalid"].format(cmd=" ; ".join(commands), where=at)
     elif name in CLEAN_FLAGS:

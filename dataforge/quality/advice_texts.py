@@ -75,6 +75,26 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
                "The model learns to loop on the same words."),
         "tr": ("{n} kayıt aynı kelimeleri ya da satırları tekrar tekrar içeriyor.",
                "Model aynı kelimeleri döngü hâlinde tekrarlamayı öğrenir.")},
+    "tool_undeclared_functions": {
+        "en": ("{n} records call a function that their `tools` do not define.",
+               "The model learns to call functions that do not exist; at run time such a call fails."),
+        "tr": ("{n} kayıt, `tools` içinde tanımlı olmayan bir işlevi çağırıyor.",
+               "Model var olmayan işlevleri çağırmayı öğrenir; çalışırken bu çağrılar hata verir.")},
+    "tool_schema_violations": {
+        "en": ("{n} records have call arguments that are not JSON or do not fit the function's parameters "
+               "(or a bad function definition).",
+               "The model learns to send arguments the function rejects: wrong types, missing or misspelt keys."),
+        "tr": ("{n} kayıtta çağrı argümanları JSON değil ya da işlevin parametre şemasına uymuyor (ya da işlev "
+               "tanımı bozuk).",
+               "Model, işlevin reddedeceği argümanlar göndermeyi öğrenir: yanlış türler, eksik ya da hatalı "
+               "anahtarlar.")},
+    "tool_unanswered_calls": {
+        "en": ("{n} records have a call without a tool result before the next user turn, or a result that "
+               "answers no call.",
+               "The model sees answers built on results that are missing, and learns to make results up."),
+        "tr": ("{n} kayıtta bir sonraki kullanıcı turundan önce sonucu gelmeyen bir çağrı ya da hiçbir çağrıya "
+               "ait olmayan bir sonuç var.",
+               "Model olmayan sonuçlara dayanan cevaplar görür ve sonuç uydurmayı öğrenir.")},
 }
 CUSTOM = {"en": ("{n} records break the expectation {name}.", "Your suite requires it."),
           "tr": ("{n} kayıt {name} beklentisini karşılamıyor.", "Bu kural, kullandığınız kural setinde tanımlı.")}
@@ -115,4 +135,7 @@ WHAT_TR = {
     "length": "uzunluk sınırlarının dışında kalan kullanıcı ya da asistan metni",
     "truncation": "--max-seq-len token sınırından uzun kayıtlar",
     "repetition": "Gopher tarzı tekrar (tekrarlanan n-gramlar ya da satırlar, kısa metinde tek kelime döngüsü)",
+    "tool_undeclared_functions": "`tools` içinde tanımlı olmayan işlevlere çağrılar",
+    "tool_schema_violations": "JSON olmayan ya da işlevin parametre şemasına uymayan argümanlar, bozuk tanımlar",
+    "tool_unanswered_calls": "sonucu gelmeyen çağrılar ve hiçbir çağrıya ait olmayan sonuçlar",
 }

@@ -42,6 +42,13 @@ CHECKS: list[Check] = [
     Check("length", _chars_out_of(1, 20_000), "chars_assistant", "user or assistant text outside length bounds"),
     Check("truncation", pl.col("truncated"), "truncated", "records longer than --max-seq-len tokens"),
     Check("repetition", pl.col("repetitive"), "repetitive", "Gopher-style repetition (repeated n-grams or lines)"),
+    # tool calling: rejected records, counted by what is wrong with their calls (the fix differs per kind)
+    Check("tool_undeclared_functions", pl.col("undeclared_functions") > 0, "undeclared_functions",
+          "calls to functions that `tools` does not define"),
+    Check("tool_schema_violations", pl.col("schema_violations") > 0, "schema_violations",
+          "call arguments that are not JSON or break the function's parameter schema, and bad definitions"),
+    Check("tool_unanswered_calls", pl.col("unanswered_calls") > 0, "unanswered_calls",
+          "calls without a tool result before the next user turn, and results that answer no call"),
 ]
 BY_NAME = {c.name: c for c in CHECKS}
 

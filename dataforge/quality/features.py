@@ -1,11 +1,17 @@
 """Per-record features: one polars row per record, the table the expectation suite runs on.
 
 Rows for records rejected by structural validation are included too (so nothing is lost): `invalid` says the
-record broke the schema, `empty_turns` counts blank turns, and every other feature is null for them (GX
+record broke the schema, `empty_turns` counts blank turns, the tool-call problem counts (`undeclared_functions`,
+`schema_violations`, `unanswered_calls`) come from their error kinds, and every other feature is null for them (GX
 expectations skip nulls).
+
+Tool calling: `tool_calls` counts a record's calls; tool results are message text like any other, and the string
+values inside call arguments are searched for PII too (a TCKN or IBAN in a banking call's arguments).
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import polars as pl
@@ -21,6 +27,30 @@ ROLES = ("system", "user", "assistant")
 TURKISH_LETTER_CLASS = f"[{''.join(sorted(TURKISH_LETTERS))}]"  # the one set of letters, as a regex class
 # A cheap test for "may contain PII" so the exact validators run on few texts only.
 PII_HINT = r"[1-9]\d{10}|(?i:tr)\d{2}|@|\d[\d \-().]{8,}\d"
+# rejected rows: error kinds -> the tool-call problem column that counts them
+TOOL_PROBLEMS = {"undeclared_functions": ("undeclared_function",),
+                 "schema_violations": ("arguments_schema", "bad_arguments", "bad_tool_definition"),
+                 "unanswered_calls": ("unanswered_call", "unmatched_tool_result")}
+
+
+def argument_strings(rec) -> str:
+    """The string values inside a record's call arguments, one per line (what PII can hide in)."""
+    from dataforge.formats.tool_calls import arguments_of
+
+    out: list[str] = []
+    for m in rec.messages:
+        for call in m.tool_calls or []:
+            args, _ = arguments_of(call)
+            stack = [args if args is not None else call.function.arguments]
+            while stack:
+                v = stack.pop()
+                if isinstance(v, str):
+                    out.append(v)
+                elif isinstance(v, dict):
+                    stack.extend(v.values())
+                elif isinstance(v, list):
+                    stack.extend(v)
+    return "\n".join(out)
 
 
 def _base_columns(loaded: Loaded) -> pl.DataFrame:
@@ -29,23 +59,31 @@ def _base_columns(loaded: Loaded) -> pl.DataFrame:
     rec_i: list[int] = []
     roles: list[str] = []
     texts: list[str] = []
+    calls: list[str] = []  # the calls as JSON: part of the exact-duplicate key ("" without calls)
     for i, rec in enumerate(loaded.records):
         for m in rec.messages:
             rec_i.append(i)
             roles.append(m.role)
             texts.append(m.text())
-    msgs = pl.DataFrame({"rec": rec_i, "role": roles, "t": texts}, schema={"rec": pl.Int64, "role": pl.String,
-                                                                           "t": pl.String})
+            calls.append(json.dumps([c.model_dump() for c in m.tool_calls], sort_keys=True) if m.tool_calls else "")
+    msgs = pl.DataFrame({"rec": rec_i, "role": roles, "t": texts, "call_json": calls},
+                        schema={"rec": pl.Int64, "role": pl.String, "t": pl.String, "call_json": pl.String})
+    msgs = msgs.with_columns((pl.col("call_json") != "").alias("calls"))
     msgs = msgs.with_columns(normalize_expr(pl.col("t")).alias("norm"))
     per_rec = msgs.group_by("rec", maintain_order=True).agg(
         pl.len().cast(pl.Int64).alias("turns"),
-        (pl.col("norm") == "").sum().cast(pl.Int64).alias("empty_turns"),  # zero-width-only text is empty too
+        ((pl.col("norm") == "") & ~pl.col("calls")).sum().cast(pl.Int64).alias("empty_turns"),  # zero-width-only text
+        # is empty too; an assistant turn that calls tools may have no text
         pl.col("t").str.join("\n").alias("text"),
-        pl.concat_str("role", pl.lit("\x1f"), "norm").str.join("\x1e").alias("exact_key"),
+        pl.concat_str("role", pl.lit("\x1f"), "norm", "call_json").str.join("\x1e").alias("exact_key"),
         *(pl.col("t").filter(pl.col("role") == r).str.join("\n").alias(f"text_{r}") for r in ROLES))
     meta = pl.DataFrame({"file": [r.source for r in loaded.records], "line": [r.line for r in loaded.records],
-                         "id": [r.meta.id for r in loaded.records]},
-                        schema={"file": pl.String, "line": pl.Int64, "id": pl.String})
+                         "id": [r.meta.id for r in loaded.records],
+                         "tool_calls": [sum(len(m.tool_calls or []) for m in r.messages) for r in loaded.records],
+                         "tool_args": [argument_strings(r) for r in loaded.records],
+                         **{k: [0] * len(loaded.records) for k in TOOL_PROBLEMS}},
+                        schema={"file": pl.String, "line": pl.Int64, "id": pl.String, "tool_calls": pl.Int64,
+                                "tool_args": pl.String, **{k: pl.Int64 for k in TOOL_PROBLEMS}})
     return pl.concat([meta, per_rec.drop("rec")], how="horizontal")
 
 
@@ -132,8 +170,11 @@ def _asciified_answers(answers: pl.Series, already: np.ndarray, backend: str) ->
 
 def _rejected_rows(loaded: Loaded, schema: dict) -> pl.DataFrame:
     rows = [{"file": r.path, "line": r.line, "valid": False, "invalid": not r.blank_only,
-             "empty_turns": sum(p.kind == "empty_content" for p in r.problems)} for r in loaded.rejected]
-    return pl.DataFrame(rows, schema={k: schema[k] for k in ("file", "line", "valid", "invalid", "empty_turns")})
+             "empty_turns": sum(p.kind == "empty_content" for p in r.problems),
+             **{col: sum(p.kind in kinds for p in r.problems) for col, kinds in TOOL_PROBLEMS.items()}}
+            for r in loaded.rejected]
+    cols = ("file", "line", "valid", "invalid", "empty_turns", *TOOL_PROBLEMS)
+    return pl.DataFrame(rows, schema={k: schema[k] for k in cols})
 
 
 def build_features(loaded: Loaded, *, lang: str = "tr", backend: str = "default", tokenizer=None,
@@ -144,12 +185,14 @@ def build_features(loaded: Loaded, *, lang: str = "tr", backend: str = "default"
     with stages.stage("duplicates", len(loaded.records)) as advance:
         df, words = _exact_and_near(loaded)
         advance(len(loaded.records))
-    pii_cols = _pii(df["text"], stages)
+    pii_cols = _pii(df.select(pl.concat_str(["text", "tool_args"], separator="\n")).to_series(), stages)
     lang_cols = _language(df["text"], df["text_assistant"], df["mojibake"], lang, backend, stages)
     with stages.stage("repetition", df.height) as advance:
         rep_cols = repetition.repetition(df["text"], *words)
         advance(df.height)
     df = pl.concat([df, pii_cols, lang_cols, rep_cols], how="horizontal")
+    tool_cols = ["tool_calls", *TOOL_PROBLEMS]  # after the older features: their order is documented
+    df = df.select([c for c in df.columns if c not in tool_cols] + tool_cols)
     if tokenizer is not None:
         from dataforge.quality.tokens import token_counts
 
@@ -158,7 +201,7 @@ def build_features(loaded: Loaded, *, lang: str = "tr", backend: str = "default"
         df = df.with_columns(pl.Series("tokens", counts, dtype=pl.Int64))
         if max_seq_len:
             df = df.with_columns((pl.col("tokens") > max_seq_len).alias("truncated"))
-    df = df.drop("exact_key", "exact_hash", *(f"text_{r}" for r in ROLES))
+    df = df.drop("exact_key", "exact_hash", "tool_args", *(f"text_{r}" for r in ROLES))
     if loaded.rejected:
         rej = _rejected_rows(loaded, df.schema)
         df = pl.concat([df, rej], how="diagonal").with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"))

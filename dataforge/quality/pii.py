@@ -89,6 +89,39 @@ def redact(text: str) -> str:
     return text
 
 
+def redact_value(value):
+    """A JSON value with PII redacted in every string, and in every number whose digits are PII (it becomes the
+    placeholder string): the structure stays, so tool arguments and results stay valid JSON."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        text = str(value)
+        new = redact(text)
+        return value if new == text else new
+    if isinstance(value, list):
+        return [redact_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_value(v) for k, v in value.items()}
+    return value
+
+
+def redact_json_text(text: str) -> str:
+    """Redact a text that may hold JSON (a tool result, OpenAI's string arguments): JSON is redacted value by value
+    and written back (only when something changed, so clean text keeps its spelling); other text as text."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return redact(text)
+    if not isinstance(value, (dict, list)):
+        return redact(text)
+    new = redact_value(value)
+    return text if new == value else json.dumps(new, ensure_ascii=False)
+
+
 EXCERPT_CHARS = 160
 
 

@@ -76,6 +76,12 @@ def stats(df: pl.DataFrame) -> dict[str, Any]:
     }
     if "tokens" in df.columns:
         out["tokens"] = _describe(valid["tokens"])
+    calls = valid["tool_calls"] if "tool_calls" in valid.columns else None
+    if calls is not None and calls.sum():
+        with_calls = calls.filter(calls > 0)
+        out["tool_calls"] = {"records_with_calls": with_calls.len(),
+                             "share": round(with_calls.len() / max(valid.height, 1), 4),
+                             "calls_per_record": _describe(with_calls)}
     return out
 
 

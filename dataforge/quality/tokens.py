@@ -32,14 +32,14 @@ def token_counts(records: list[Record], tok, system: str = "fold", default_syste
     """Tokens per record after the chat template (or the turns joined by newlines when the tokenizer has none).
     A record the template cannot render is a DataError naming it, never an internal error. `advance(n)` reports
     progress."""
-    from dataforge.run.chat_format import probe
+    from dataforge.run.chat_format import probe, template_messages
 
     templated = bool(getattr(tok, "chat_template", None))
     quirks = probe(tok) if templated else None
     out: list[int] = []
     for lo in range(0, len(records), BATCH):
         chunk = records[lo : lo + BATCH]
-        convs = [[{"role": m.role, "content": m.text()} for m in r.messages] for r in chunk]
+        convs = [template_messages(r) for r in chunk]
         if templated:
             texts = [_render(tok, c, quirks, system, default_system, r) for c, r in zip(convs, chunk, strict=True)]
         else:
@@ -54,11 +54,11 @@ def token_counts(records: list[Record], tok, system: str = "fold", default_syste
 def _render(tok, messages: list[dict], quirks, system: str, default_system: str, rec: Record) -> str:
     from jinja2 import TemplateError
 
-    from dataforge.run.chat_format import conversation
+    from dataforge.run.chat_format import conversation, template_tools
 
     try:
         messages, _ = conversation(messages, quirks, system, default_system)
-        return tok.apply_chat_template(messages, tokenize=False)
+        return tok.apply_chat_template(messages, tokenize=False, tools=template_tools(rec))
     except (ValueError, TemplateError) as exc:
         raise DataError("the chat template cannot render a record, so its tokens cannot be counted",
                         [Problem(str(rec.source), rec.line, "messages", f"{exc}")]) from None

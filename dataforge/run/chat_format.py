@@ -9,26 +9,88 @@ Two quirks of real templates, found by rendering probes once per template (not b
   no system message. `chat.default_system=keep` (default: inference adds it too) or `drop` (such records get an
   empty system message, so the default text is not rendered).
 
+Tool calling: `template_messages` and `template_tools` give a record as chat templates take it (transformers'
+convention: calls with `arguments` as an object, `tool` messages, `tools=` a list of `{"type": "function",
+"function": {...}}`). A template that does not render them (most templates without tool support drop `tools` and
+`tool_calls` silently) is found by rendering a probe: `TemplateQuirks.tools`.
+
 check (quality/tokens.py) and train both render through `conversation()`, so they count the same tokens.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 SYSTEM_PROBE = "SYSTEM-PROBE-7f3a"
 USER_PROBE = "USER-PROBE-7f3a"
 ASSISTANT_PROBE = "ASSISTANT-PROBE-7f3a"
+TOOL_PROBE = "tool_probe_7f3a"  # a function name, an argument value and a result that must all show in a render
+ARGUMENT_PROBE = "ARGUMENT-PROBE-7f3a"
+RESULT_PROBE = "RESULT-PROBE-7f3a"
 
 
 @dataclass(frozen=True)
 class TemplateQuirks:
     system: str  # "native", "rejected" (the template raises) or "dropped" (rendered without it)
     default_system: str | None  # the text the template adds when a record has no system message
+    tools: bool = True  # the template renders tool definitions, calls and results
 
 
-def render(tokenizer, messages: list[dict], add_generation_prompt: bool = False) -> str:
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
+def render(tokenizer, messages: list[dict], add_generation_prompt: bool = False, tools: list | None = None) -> str:
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt,
+                                         tools=tools)
+
+
+def template_messages(rec) -> list[dict]:
+    """A Record's messages as chat templates take them: plain strings, calls with their arguments as an object."""
+    out = []
+    for m in rec.messages:
+        d: dict[str, Any] = {"role": m.role, "content": m.text()}
+        if m.tool_calls:
+            d["tool_calls"] = [_call(c) for c in m.tool_calls]
+        if m.tool_call_id is not None:
+            d["tool_call_id"] = m.tool_call_id
+        if m.name is not None:
+            d["name"] = m.name
+        out.append(d)
+    return out
+
+
+def _call(call) -> dict:
+    args = call.function.arguments
+    if isinstance(args, str):  # valid records hold the JSON text of an object here (validate checks it)
+        args = json.loads(args)
+    out: dict[str, Any] = {"type": "function", "function": {"name": call.function.name, "arguments": args}}
+    if call.id is not None:
+        out["id"] = call.id
+    return out
+
+
+def template_tools(rec) -> list[dict] | None:
+    """The record's function definitions as transformers passes them to templates: LLaMA-Factory's bare
+    `{"name", "parameters"}` definitions are wrapped as `{"type": "function", "function": {...}}`."""
+    if rec.tools is None:
+        return None
+    return [t if isinstance(t.get("function"), dict) else {"type": "function", "function": t} for t in rec.tools]
+
+
+def renders_tools(tokenizer) -> bool:
+    """Whether the template shows a tool definition, a call's name and arguments, and a tool result."""
+    tools = [{"type": "function", "function": {"name": TOOL_PROBE, "description": "probe", "parameters": {
+        "type": "object", "properties": {"x": {"type": "string"}}}}}]
+    messages = [{"role": "user", "content": USER_PROBE},
+                {"role": "assistant", "content": "", "tool_calls": [
+                    {"id": "a1b2c3d4e", "type": "function", "function": {"name": TOOL_PROBE,
+                                                                      "arguments": {"x": ARGUMENT_PROBE}}}]},
+                {"role": "tool", "tool_call_id": "a1b2c3d4e", "name": TOOL_PROBE, "content": RESULT_PROBE},
+                {"role": "assistant", "content": ASSISTANT_PROBE}]
+    try:
+        text = render(tokenizer, messages, tools=tools)
+    except Exception:  # noqa: BLE001  any failure (a raise_exception, a missing key) means: no tool support
+        return False
+    return TOOL_PROBE in text and ARGUMENT_PROBE in text and RESULT_PROBE in text
 
 
 def probe(tokenizer) -> TemplateQuirks:
@@ -50,7 +112,7 @@ def probe(tokenizer) -> TemplateQuirks:
         without = render(tokenizer, [user, answer])
         if without.startswith(head) and without.endswith(tail) and len(without) > len(head) + len(tail):
             default = without[len(head): len(without) - len(tail)]
-    return TemplateQuirks(system=system, default_system=default)
+    return TemplateQuirks(system=system, default_system=default, tools=renders_tools(tokenizer))
 
 
 def conversation(messages: list[dict], quirks: TemplateQuirks, system: str = "fold",

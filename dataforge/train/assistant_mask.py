@@ -14,7 +14,7 @@ from jinja2 import TemplateError
 
 from dataforge.errors import DataError, Problem
 from dataforge.records import Record
-from dataforge.run.chat_format import TemplateQuirks, conversation
+from dataforge.run.chat_format import TemplateQuirks, conversation, template_tools
 from dataforge.train.data import chat
 
 
@@ -40,11 +40,16 @@ class ChatFormat:
     def encode(self, example: Record, assistant_only: bool = True) -> tuple[list[int], list[int]]:
         """Token ids and the loss mask (1 = the token carries loss)."""
         messages, _ = self.messages(example)
+        tools = template_tools(example)
+
+        def ids_of(msgs: list[dict], add_generation_prompt: bool = False) -> list[int]:
+            return self._ids(msgs, add_generation_prompt, tools)
+
         try:
             if not assistant_only:
-                ids = self._ids(messages)
+                ids = ids_of(messages)
                 return ids, [1] * len(ids)
-            return assistant_mask(self.tokenizer, messages, set(self.stop_ids), self._ids)
+            return assistant_mask(self.tokenizer, messages, set(self.stop_ids), ids_of)
         except _NotPrefix as exc:
             raise DataError("the chat template is not prefix-stable, so the assistant tokens cannot be found",
                             [Problem(str(example.source), example.line, f"messages[{exc.turn}]", str(exc))]) \
@@ -54,9 +59,9 @@ class ChatFormat:
                             [Problem(str(example.source), example.line, "messages", f"the template raised: "
                                      f"{exc}: fix the record, or set chat.template")]) from None
 
-    def _ids(self, messages: list[dict], add_generation_prompt: bool = False) -> list[int]:
+    def _ids(self, messages: list[dict], add_generation_prompt: bool = False, tools: list | None = None) -> list[int]:
         out = self.tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True,
-                                                 add_generation_prompt=add_generation_prompt)
+                                                 add_generation_prompt=add_generation_prompt, tools=tools)
         return list(out["input_ids"])
 
 
@@ -73,6 +78,8 @@ def assistant_mask(tokenizer, messages: list[dict], stop_ids: set[int], ids_of) 
     with the role header, e.g. "<|im_start|>assistant\\n"), Q = the conversation up to and including it. Q's
     tokens after P are the turn; they carry loss up to and including the last end-of-turn token in them, so what
     a template puts after that token ("\\n" after Qwen's <|im_end|>, Gemma's after <end_of_turn>) does not.
+    Tool results are never assistant turns, so they carry no loss; an assistant turn that calls tools is one, so
+    its call tokens do (the model learns when and how to call, not what the tools answer).
     P must begin Q and Q must begin the whole conversation (token for token): otherwise the template renders
     earlier turns differently depending on what follows, and no single mask is right.
     """

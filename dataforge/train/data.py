@@ -15,8 +15,11 @@ from dataforge.records import Record
 
 
 def chat(rec: Record) -> list[dict]:
-    """The record as the chat template renders it."""
-    return [{"role": m.role, "content": m.text()} for m in rec.messages]
+    """The record as the chat template renders it (tool calls included; its `tools` go to the template apart,
+    see run/chat_format.template_tools)."""
+    from dataforge.run.chat_format import template_messages
+
+    return template_messages(rec)
 
 
 def where(rec: Record) -> str:
@@ -67,8 +70,11 @@ def split_records(records: list[Record], fraction: float, seed: int) -> tuple[li
 def write_chat_jsonl(records: list[Record], path: Path) -> Path:
     """The records as chat JSONL (what the model saw), e.g. the run's val.jsonl."""
     writer = AtomicWriter(path)
+    from dataforge.run.chat_format import template_tools
+
     for rec in records:
-        writer.write(orjson.dumps({"messages": chat(rec)}) + b"\n")
+        tools = template_tools(rec)
+        writer.write(orjson.dumps({"messages": chat(rec), **({"tools": tools} if tools else {})}) + b"\n")
     writer.commit()
     return path
 

@@ -23,12 +23,15 @@ class MaskReport:
     tokens: int = 0
     trained_tokens: int = 0
     longest: int = 0
+    tool_records: int = 0  # records with tool calls: their calls carry loss, the tool results none
     problems: list[Problem] = field(default_factory=list)
 
     def summary(self, max_length: int) -> str:
         share = 100 * self.trained_tokens / max(self.tokens, 1)
+        tools = (f"; {self.tool_records} with tool calls (calls trained, tool results not)" if self.tool_records
+                 else "")
         return (f"label-mask check: {self.records} records, {self.truncated} truncated at train.max_length="
-                f"{max_length} (longest {self.longest} tokens), {share:.1f}% of tokens carry loss")
+                f"{max_length} (longest {self.longest} tokens), {share:.1f}% of tokens carry loss{tools}")
 
     def as_json(self) -> dict:
         return {"records": self.records, "truncated": self.truncated, "tokens": self.tokens,
@@ -81,6 +84,7 @@ def check_labels(examples: list[Record], fmt: ChatFormat, max_length: int, assis
             report.problems.extend(exc.problems)
             continue
         report.records += 1
+        report.tool_records += any(m.tool_calls for m in example.messages)
         report.tokens += min(len(ids), max_length)
         report.trained_tokens += sum(mask[:max_length])
         report.longest = max(report.longest, len(ids))

@@ -13,7 +13,7 @@ import signal
 from contextlib import contextmanager
 from pathlib import Path
 
-from dataforge.errors import DataError, MissingDependency, UsageError
+from dataforge.errors import DataError, MissingDependency, Problem, UsageError
 from dataforge.progress import Say, silent
 from dataforge.run.config import Recipe
 from dataforge.run.manifest import (
@@ -222,6 +222,7 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
 
     stop_ids = end_of_turn_ids(tokenizer, recipe.chat.end_of_turn)
     fmt = ChatFormat(tokenizer, stop_ids, probe(tokenizer), recipe.chat.system, recipe.chat.default_system)
+    check_tool_support(fmt, origin, train_recs + val_recs)
     manifest.chat_template = template_info(fmt, template, origin, train_recs + val_recs)
     say(system_summary(manifest.chat_template))
 
@@ -268,6 +269,23 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
     run.write_manifest(manifest)
     say(f"done: adapter in {run.adapter_dir}, manifest {run.manifest_path}")
     return run.path
+
+
+def check_tool_support(fmt, origin: str, records) -> None:
+    """Tool-calling records need a template that renders tools, calls and results: most templates without tool
+    support drop them silently, and the model would learn answers to results it never saw. Before any weights."""
+    if fmt.quirks.tools:
+        return
+    from dataforge.records import has_tools
+
+    with_tools = [r for r in records if has_tools(r)]
+    if with_tools:
+        first = with_tools[0]
+        raise UsageError(f"the chat template ({origin}) cannot render tool calls (it drops the tool definitions, "
+                         f"calls or results), and {len(with_tools)} record(s) have them: set chat.template=chatml "
+                         "chat.force=true (the built-in template renders tools), use a model whose template supports "
+                         "tools, or remove the tool records",
+                         [Problem(str(first.source), first.line, "messages", "first record with tool calls")])
 
 
 def template_info(fmt, template: str, origin: str, records) -> ChatTemplateInfo:

@@ -42,7 +42,7 @@ def test_cli_check_says_each_stage_with_counts_and_nothing_with_quiet(tmp_path, 
     main(["check", str(planted), "--report-dir", str(tmp_path / "a"), "--no-data-docs"])
     err = capsys.readouterr().err
     for needle in ("check: read: 72 records in", "check: duplicates: 72 records", "check: language: ",
-                   "check: suite turkish_sft: 14 expectations", "check: report: 3 files"):
+                   "check: suite turkish_sft: 17 expectations", "check: report: 3 files"):
         assert needle in err, needle
     main(["check", str(planted), "--report-dir", str(tmp_path / "b"), "--no-data-docs", "-q"])
     assert capsys.readouterr().err.strip().splitlines() == [f"report: {tmp_path / 'b' / 'report.html'}"]

@@ -9,7 +9,8 @@ FEATURES = ["row", "file", "line", "id", "turns", "empty_turns", "valid", "inval
             "chars_user", "words_user", "chars_assistant", "words_assistant", "mojibake", "tr_letter_ratio",
             "exact_group", "exact_dup", "near_cluster", "near_cluster_size", "near_dup", "pii_tckn", "pii_iban",
             "pii_phone", "pii_email", "lang", "lang_conf", "lang_ok", "asciified", "rep_top2gram", "rep_dup5gram",
-            "rep_dup_lines", "repetitive"]
+            "rep_dup_lines", "repetitive", "tool_calls", "undeclared_functions", "schema_violations",
+            "unanswered_calls"]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
