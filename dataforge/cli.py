@@ -112,10 +112,29 @@ def cmd_augment(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json(data)
     return 1 if data["invalid_input"] else 0
+def _add_engine(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="where the work runs: this process (default) or a Ray cluster (docs/scale.md)")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="auto (a cluster started here) or ray://HOST:PORT; default: RAY_ADDRESS, else a local Ray")
+
+
+def _check_on_ray(args: argparse.Namespace):
+    from dataforge.engine.ray_check import run_gate_ray
+
+    return run_gate_ray(args.paths, address=args.ray_address, suite=args.suite, report_dir=args.report_dir,
+                        tokenizer=args.tokenizer[0] if args.tokenizer else None, lang=args.lang,
+                        backend=args.lang_backend, data_docs=not args.no_data_docs, report_lang=args.report_lang,
+                        allow_extra=args.allow_extra, on_problem=None if args.quiet else print_problem,
+                        progress=None if args.quiet else (lambda msg: _say(args, f"check: {msg}")))
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from dataforge.quality.gate import run_gate
 
-    result = run_gate(args.paths, suite=args.suite, report_dir=args.report_dir,
+    if args.engine == "ray" and args.max_seq_len is not None:
+        raise UsageError("--max-seq-len is not supported with --engine ray yet: use --engine local")
+    result = _check_on_ray(args) if args.engine == "ray" else run_gate(args.paths, suite=args.suite, report_dir=args.report_dir,
                       tokenizer=args.tokenizer[0] if args.tokenizer else None,
                       compare_tokenizers=args.tokenizer[1:] if args.tokenizer else None,
                       max_seq_len=args.max_seq_len, lang=args.lang, backend=args.lang_backend,
@@ -148,9 +167,12 @@ def cmd_clean(args: argparse.Namespace) -> int:
     from dataforge.clean import clean
 
     _guard([args.path], {"-o": args.output, "--drops": args.drops})
+    if args.engine == "ray":
+        from dataforge.engine.ray_clean import clean_ray as clean
     s = clean(args.path, args.output, fmt=args.format, dedup=args.dedup, redact_pii=args.redact_pii,
               fix_mojibake_=args.fix_mojibake, lang=args.lang, drops=args.drops, allow_extra=args.allow_extra,
-              report=None if args.quiet else print_problem)
+              report=None if args.quiet else print_problem,
+              **({"address": args.ray_address} if args.engine == "ray" else {}))
     dropped = ", ".join(f"{n} {k}" for k, n in sorted(s.dropped.items())) or "none"
     changed = ", ".join(f"{n} {k}" for k, n in sorted(s.changed.items())) or "none"
     _say(args, f"{args.path}: {s.records} records: {s.kept} kept, dropped: {dropped}; changed: {changed}; "
@@ -412,6 +434,7 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print report.json on stdout")
     p.add_argument("--allow-extra", action="store_true", help="accept unknown top-level fields (kept under meta)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress, no per-record problems")
+    _add_engine(p)
 
 
 def _add_clean(sub: argparse._SubParsersAction) -> None:
@@ -427,6 +450,7 @@ def _add_clean(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-extra", action="store_true", help="keep unknown top-level fields under meta")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true")
+    _add_engine(p)
 
 
 def _add_split(sub: argparse._SubParsersAction) -> None:
