@@ -24,7 +24,6 @@ from dataforge.errors import UsageError
 from dataforge.quality.load import Loaded
 from dataforge.quality.near_duplicates import PARAMS
 
-RETRIES = 3  # a task whose worker dies is run again (its block's output replaces, never adds to, the first try)
 
 
 class Tally(Loaded):
@@ -123,7 +122,7 @@ def run_gate_ray(paths: list[str], *, address: str | None = None, suite: str | N
         opts = {"lang": lang, "backend": backend, "allow_extra": allow_extra}
         with stages.stage("ray: features", len(specs), "blocks"):
             blocks = (ray.data.from_items([s.__dict__ for s in specs], override_num_blocks=len(specs))
-                      .map_batches(_check_block, batch_size=1, fn_kwargs={"opts": opts}, max_retries=RETRIES)
+                      .map_batches(_check_block, batch_size=1, fn_kwargs={"opts": opts})
                       .materialize())
         counts, rejected, summaries = _gather_meta(blocks, len(specs))
         voff = np.r_[0, np.cumsum(counts[:, 0])][:-1].astype(np.int64)

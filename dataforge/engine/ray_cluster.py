@@ -50,3 +50,8 @@ def _quiet_data() -> None:
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
     ctx.execution_options.preserve_order = True  # block order is record order: the outputs are written in it
+    # Sort-based shuffles run as plain tasks; the hash shuffle starts aggregator actors (200 partitions by
+    # default), too heavy for the small partition counts the duplicate steps use.
+    from ray.data.context import ShuffleStrategy
+
+    ctx.shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
