@@ -473,8 +473,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.serve_command is None:
         from dataforge.service.server import serve
 
+        where = "local processes"
+        if args.ray_address:  # the workers (spawned below) read it: each job then runs as a Ray task
+            from dataforge.engine.ray_cluster import require_ray
+
+            require_ray()
+            os.environ["DATAFORGE_RAY_ADDRESS"] = args.ray_address
+            where = f"jobs on the Ray cluster at {args.ray_address}"
         print(f"dataforge serve: http://{args.host}:{args.port} (API docs at /docs), home {cfg.home}, "
-              f"{args.workers} workers", file=sys.stderr)
+              f"{args.workers} workers ({where})", file=sys.stderr)
         serve(cfg, args.host, args.port, args.workers)
         return 0
     from dataforge.service.auth import create_token, revoke_token
@@ -500,6 +507,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--home", default="dataforge-home", metavar="DIR", help="state and artifact store")
     p.add_argument("--workers", type=int, default=2, metavar="N", help="job worker processes (default: 2)")
     p.add_argument("--db", metavar="URL", help="postgresql://... (default: SQLite under --home)")
+    p.add_argument("--ray-address", metavar="ADDR", help="run each job as a Ray task on this cluster (auto or "
+                   "HOST:PORT; --home must be on storage every node sees); default: local worker processes")
     ssub = p.add_subparsers(dest="serve_command", metavar="token")
     t = ssub.add_parser("token", help="create or revoke API tokens").add_subparsers(dest="token_command",
                                                                                     required=True)
