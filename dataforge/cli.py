@@ -134,14 +134,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     if args.engine == "ray" and args.max_seq_len is not None:
         raise UsageError("--max-seq-len is not supported with --engine ray yet: use --engine local")
-    result = _check_on_ray(args) if args.engine == "ray" else run_gate(args.paths, suite=args.suite, report_dir=args.report_dir,
-                      tokenizer=args.tokenizer[0] if args.tokenizer else None,
-                      compare_tokenizers=args.tokenizer[1:] if args.tokenizer else None,
-                      max_seq_len=args.max_seq_len, lang=args.lang, backend=args.lang_backend,
-                      data_docs=not args.no_data_docs, report_lang=args.report_lang, allow_extra=args.allow_extra,
-                      on_problem=None if args.quiet else print_problem,
-                      progress=None if args.quiet else (lambda msg: _say(args, f"check: {msg}")),
-                      show_progress=not args.quiet)
+    if args.engine == "ray":
+        result = _check_on_ray(args)
+    else:
+        result = run_gate(args.paths, suite=args.suite, report_dir=args.report_dir,
+                          tokenizer=args.tokenizer[0] if args.tokenizer else None,
+                          compare_tokenizers=args.tokenizer[1:] if args.tokenizer else None,
+                          max_seq_len=args.max_seq_len, lang=args.lang, backend=args.lang_backend,
+                          data_docs=not args.no_data_docs, report_lang=args.report_lang,
+                          allow_extra=args.allow_extra, on_problem=None if args.quiet else print_problem,
+                          progress=None if args.quiet else (lambda msg: _say(args, f"check: {msg}")),
+                          show_progress=not args.quiet)
     s = result.summary
     marks = {"pass": "pass", "fail": "FAIL", "info": "info", "not_run": "not run"}
     for c in s["checks"]:

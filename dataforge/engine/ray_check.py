@@ -25,7 +25,6 @@ from dataforge.quality.load import Loaded
 from dataforge.quality.near_duplicates import PARAMS
 
 
-
 class Tally(Loaded):
     """Loaded as the report reads it, without the records themselves (they stay on the cluster)."""
 

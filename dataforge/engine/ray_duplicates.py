@@ -85,7 +85,8 @@ def near_pairs(signatures, partitions: int, params: Params = PARAMS) -> np.ndarr
     verified similar pairs (k × 2, smaller ord first, unique)."""
     pairs = (signatures.map_batches(_bands, fn_kwargs={"params": params}, batch_format="numpy")
              .map_batches(_partition, fn_kwargs={"parts": partitions}, batch_format="numpy")
-             .groupby("part", num_partitions=partitions).map_groups(_verified_pairs, fn_kwargs={"params": params}, batch_format="numpy"))
+             .groupby("part", num_partitions=partitions)
+             .map_groups(_verified_pairs, fn_kwargs={"params": params}, batch_format="numpy"))
     got = _collect(pairs, ("a", "b"))
     out = np.stack([got["a"], got["b"]], axis=1)
     return np.unique(out, axis=0) if len(out) else out.reshape(0, 2)

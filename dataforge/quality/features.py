@@ -71,9 +71,9 @@ def _duplicates_left_open(df: pl.DataFrame) -> pl.DataFrame:
     """The duplicate columns, empty, in their places: an engine that sees one block at a time fills them after
     grouping the whole input (dataforge.engine). `exact_hash` is kept for that grouping."""
     df = df.with_columns(pl.col("exact_key").hash(seed=0).alias("exact_hash"))
-    return df.with_columns(pl.lit(None, pl.Int64).alias("exact_group"), pl.lit(None, pl.Boolean).alias("exact_dup"),
-                           pl.lit(None, pl.Int64).alias("near_cluster"),
-                           pl.lit(None, pl.Int64).alias("near_cluster_size"), pl.lit(None, pl.Boolean).alias("near_dup"))
+    open_ = {"exact_group": pl.Int64, "exact_dup": pl.Boolean, "near_cluster": pl.Int64, "near_cluster_size": pl.Int64,
+             "near_dup": pl.Boolean}
+    return df.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in open_.items())
 
 
 def _pii(texts: pl.Series, stages: Stages) -> pl.DataFrame:
