@@ -62,12 +62,13 @@ def bench(n: int) -> None:
           f"{os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        reports, outs = {}, {}
+        reports, outs, figures = {}, {}, {}
         for engine in ("local", "ray"):
             wall, peak, rc = _run(["check", str(path), "--report-dir", str(t / f"check_{engine}"), "--no-data-docs",
                                    "-q", "--engine", engine])
             reports[engine] = json.loads((t / f"check_{engine}" / "report.json").read_text())
             near = next(c["flagged"] for c in reports[engine]["checks"] if c["name"] == "near_duplicates")
+            figures[("check", engine)] = wall, peak
             print(f"  check  {engine:5}  {wall:7.1f} s wall  driver peak RSS {peak:7.0f} MiB  "
                   f"near_duplicates flagged {near}  (exit {rc})")
             res = {}
@@ -75,8 +76,12 @@ def bench(n: int) -> None:
                                    str(t / f"drops_{engine}.jsonl"), "-q", "--engine", engine])
             outs[engine] = (t / f"clean_{engine}.jsonl").read_bytes(), (t / f"drops_{engine}.jsonl").read_bytes()
             res["recall"] = _recall(t / f"drops_{engine}.jsonl", truth["near"])
+            figures[("clean", engine)] = wall, peak
             print(f"  clean  {engine:5}  {wall:7.1f} s wall  driver peak RSS {peak:7.0f} MiB  "
                   f"near-duplicate recall on planted pairs {res['recall']:.4f}  (exit {rc})")
+        for cmd in ("check", "clean"):
+            (lw, lp), (rw, rp) = figures[(cmd, "local")], figures[(cmd, "ray")]
+            print(f"  {cmd}: Ray / local (the baseline): wall {rw / lw:.2f}x, driver peak RSS {rp / lp:.2f}x")
         print(f"  same report.json: {'yes' if reports['local'] == reports['ray'] else 'NO'}; same clean output and "
               f"drops: {'yes' if outs['local'] == outs['ray'] else 'NO'}")
 
