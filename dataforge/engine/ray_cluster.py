@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,8 +11,16 @@ from dataforge.errors import UsageError
 INSTALL_HINT = "pip install 'dataforge[ray]'"
 
 
+def offline() -> None:
+    """Offline by default (DESIGN.md): Ray's usage statistics would be sent to Anyscale, and Ray Data's usage
+    poller queries metrics endpoints; both off unless the user sets these variables otherwise."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_DATA_USAGE_DISABLED", "1")
+
+
 def require_ray():
     """The ray module, or a UsageError that names the extra to install."""
+    offline()
     try:
         import ray
         import ray.data  # noqa: F401  (Ray Data ships in the extra, not in plain `ray`)

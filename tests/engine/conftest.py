@@ -28,7 +28,8 @@ def _ray_bin() -> str:
 
 def _env() -> dict:
     return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-                RAY_USAGE_STATS_ENABLED="0", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", RAY_AUTH_MODE=AUTH)
+                RAY_USAGE_STATS_ENABLED="0", RAY_DATA_USAGE_DISABLED="1", HF_HUB_OFFLINE="1",
+                TRANSFORMERS_OFFLINE="1", RAY_AUTH_MODE=AUTH)
 
 
 def _session(pid: str) -> int | None:
@@ -80,6 +81,7 @@ class Cluster:
         import ray
 
         os.environ["RAY_AUTH_MODE"] = AUTH  # the test process is the cluster's driver
+        os.environ["RAY_USAGE_STATS_ENABLED"], os.environ["RAY_DATA_USAGE_DISABLED"] = "0", "1"  # offline
         ray.init(address=self.address, log_to_driver=False)
         assert sum(n["Alive"] for n in ray.nodes()) == 3
         return self
