@@ -89,6 +89,13 @@ def cmd_augment(args: argparse.Namespace) -> int:
     fmt = resolve_format(args.path, args.format)  # an unreadable input fails before any model loads
     if cfg.cache is None and cfg.method != "synonym":  # model answers are cached next to the output by default
         cfg.cache = f"{args.output}.cache.sqlite"
+    if args.engine == "ray":  # the augmenter loads on the cluster's actors, not here
+        from dataforge.engine.ray_augment import augment_ray
+
+        summary = augment_ray(args.path, args.output, cfg, fmt=fmt, allow_extra=args.allow_extra,
+                              report=None if args.quiet else print_problem, resume=args.resume,
+                              address=args.ray_address)
+        return _augment_done(args, cfg, summary)
     if cfg.method == "synonym":  # zemberek loads for 10-45 s: say so, or the command looks hung
         _say(args, "augment: loading Turkish morphology (zemberek, 10-45 s) ...")
     started = time.monotonic()
@@ -97,6 +104,10 @@ def cmd_augment(args: argparse.Namespace) -> int:
     summary = augment_file(args.path, args.output, cfg, augmenter, build_filters(cfg), fmt=fmt,
                            resume=args.resume, progress=not args.quiet, allow_extra=args.allow_extra,
                            report=None if args.quiet else print_problem)
+    return _augment_done(args, cfg, summary)
+
+
+def _augment_done(args: argparse.Namespace, cfg, summary) -> int:
     data = summary.as_json()
     m = data["methods"][cfg.method]
     turkish = data["records"] - m["rejected"].get("not_turkish", 0) // cfg.variants
@@ -412,6 +423,7 @@ def _add_augment(sub: argparse._SubParsersAction) -> None:
                                                                 "(default: user,assistant)")
     p.add_argument("--only-new", action="store_true", default=None, help="write only the new records")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run (OUT.partial + OUT.journal)")
+    _add_engine(p)
     p.add_argument("--allow-extra", action="store_true", help="accept unknown top-level fields (kept under meta)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no per-record problems")
