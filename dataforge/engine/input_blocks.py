@@ -29,6 +29,11 @@ class Spec:
     end: int
     first_line: int  # line (row) number of the block's first line
 
+    @classmethod
+    def from_batch(cls, batch: dict) -> Spec:
+        """The spec of a one-row Ray Data batch (numpy columns) made from `Spec.__dict__`s."""
+        return cls(**{k: (v[0].item() if hasattr(v[0], "item") else v[0]) for k, v in batch.items()})
+
 
 @dataclass
 class Block:

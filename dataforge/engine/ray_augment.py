@@ -31,7 +31,7 @@ class AugmentBlocks:
         from dataforge.augment.run import CHUNK, _augment_chunk
         from dataforge.augment.tally import Tally
 
-        spec = input_blocks.Spec(**{k: (v[0].item() if hasattr(v[0], "item") else v[0]) for k, v in batch.items()})
+        spec = input_blocks.Spec.from_batch(batch)
         block = input_blocks.parse(spec, allow_extra=self.allow_extra)
         tally, lines = Tally(self.augmenter.method_name), []
         for rec in block.records:

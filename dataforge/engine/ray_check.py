@@ -52,7 +52,7 @@ def _check_block(batch: dict, opts: dict) -> dict:
     from dataforge.quality.features import build_features
     from dataforge.quality.near_duplicates import shingles_from_words, signatures, word_hashes
 
-    spec = input_blocks.Spec(**{k: (v[0].item() if hasattr(v[0], "item") else v[0]) for k, v in batch.items()})
+    spec = input_blocks.Spec.from_batch(batch)
     block = input_blocks.parse(spec, allow_extra=opts["allow_extra"])
     loaded = Loaded(records=block.records, rejected=block.rejected, files=[block.summary])
     df = build_features(loaded, lang=opts["lang"], backend=opts["backend"], whole_input=False)

@@ -33,7 +33,7 @@ def _blob(lines: list[bytes]) -> bytes:
 
 def _clean_block(batch: dict, opts: dict) -> dict:
     """One block through clean's steps (runs on a worker)."""
-    spec = input_blocks.Spec(**{k: (v[0].item() if hasattr(v[0], "item") else v[0]) for k, v in batch.items()})
+    spec = input_blocks.Spec.from_batch(batch)
     block = input_blocks.parse(spec, allow_extra=opts["allow_extra"])
     s = CleanSummary(records=len(block.records) + len(block.rejected))
     lines: dict[str, list[bytes]] = {p: [] for p in PHASES}
