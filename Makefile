@@ -98,6 +98,7 @@ bench: install
 	$(PY) bench/augment/backtranslate.py
 	$(PY) bench/gguf_export_memory.py
 	$(PY) bench/service_load.py
+	$(PY) bench/scale/run.py --records 30000 --records 100000
 	$(PY) bench/train_gpu.py --smoke   # on a GPU machine: $(PY) bench/train_gpu.py
 
 lint: install

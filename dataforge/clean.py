@@ -114,6 +114,19 @@ def _text(rec: Record) -> str:
     return "\n".join(m.text() for m in rec.messages)
 
 
+def drop_line(reason: str, where: tuple[str | None, int | None], detail: Any, record: dict | None) -> bytes:
+    """One line of --drops: where the record was, why it went, and the record itself when it was read."""
+    line = {"file": where[0], "line": where[1], "reason": reason, "detail": detail}
+    if record is not None:
+        line["record"] = record
+    return orjson.dumps(line) + b"\n"
+
+
+def exact_key(rec: Record) -> str:
+    """What makes two records exact duplicates: the conversation with roles and tool calls, after normalisation."""
+    return "\x1e".join(f"{m.role}\x1f{m.text()}\x1f{_calls_key(m)}" for m in rec.messages)
+
+
 def clean(path: str, output: str, *, fmt: str = "auto", dedup: bool = False, redact_pii: bool = False,
           fix_mojibake_: bool = False, lang: str | None = None, drops: str | None = None, allow_extra: bool = False,
           report: Callable[[Problem], None] | None = None) -> CleanSummary:
@@ -127,10 +140,7 @@ def clean(path: str, output: str, *, fmt: str = "auto", dedup: bool = False, red
     def drop(reason: str, where: tuple[str | None, int | None], detail: Any, rec: Record | None = None) -> None:
         summary.dropped[reason] += 1
         if drop_w:
-            line = {"file": where[0], "line": where[1], "reason": reason, "detail": detail}
-            if rec is not None:
-                line["record"] = to_dict(rec, out_fmt)
-            drop_w.write(orjson.dumps(line) + b"\n")
+            drop_w.write(drop_line(reason, where, detail, None if rec is None else to_dict(rec, out_fmt)))
 
     for rej in loaded.rejected:
         if report:
@@ -186,7 +196,7 @@ def _filter_duplicates(recs: list[Record], drop: Callable) -> list[Record]:
     seen: dict[str, tuple] = {}
     kept = []
     for rec in recs:  # exact first: the key is the normalised conversation with roles
-        key = "\x1e".join(f"{m.role}\x1f{m.text()}\x1f{_calls_key(m)}" for m in rec.messages)
+        key = exact_key(rec)
         if key in seen:
             drop("exact_duplicate", (rec.source, rec.line), {"duplicate_of": f"{seen[key][0]}:{seen[key][1]}"}, rec)
         else:

@@ -89,6 +89,13 @@ def cmd_augment(args: argparse.Namespace) -> int:
     fmt = resolve_format(args.path, args.format)  # an unreadable input fails before any model loads
     if cfg.cache is None and cfg.method != "synonym":  # model answers are cached next to the output by default
         cfg.cache = f"{args.output}.cache.sqlite"
+    if args.engine == "ray":  # the augmenter loads on the cluster's actors, not here
+        from dataforge.engine.ray_augment import augment_ray
+
+        summary = augment_ray(args.path, args.output, cfg, fmt=fmt, allow_extra=args.allow_extra,
+                              report=None if args.quiet else print_problem, resume=args.resume,
+                              address=args.ray_address)
+        return _augment_done(args, cfg, summary)
     if cfg.method == "synonym":  # zemberek loads for 10-45 s: say so, or the command looks hung
         _say(args, "augment: loading Turkish morphology (zemberek, 10-45 s) ...")
     started = time.monotonic()
@@ -97,6 +104,10 @@ def cmd_augment(args: argparse.Namespace) -> int:
     summary = augment_file(args.path, args.output, cfg, augmenter, build_filters(cfg), fmt=fmt,
                            resume=args.resume, progress=not args.quiet, allow_extra=args.allow_extra,
                            report=None if args.quiet else print_problem)
+    return _augment_done(args, cfg, summary)
+
+
+def _augment_done(args: argparse.Namespace, cfg, summary) -> int:
     data = summary.as_json()
     m = data["methods"][cfg.method]
     turkish = data["records"] - m["rejected"].get("not_turkish", 0) // cfg.variants
@@ -112,17 +123,39 @@ def cmd_augment(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json(data)
     return 1 if data["invalid_input"] else 0
+def _add_engine(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="where the work runs: this process (default) or a Ray cluster (docs/scale.md)")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="auto (a cluster started here) or ray://HOST:PORT; default: RAY_ADDRESS, else a local Ray")
+
+
+def _check_on_ray(args: argparse.Namespace):
+    from dataforge.engine.ray_check import run_gate_ray
+
+    return run_gate_ray(args.paths, address=args.ray_address, suite=args.suite, report_dir=args.report_dir,
+                        tokenizer=args.tokenizer[0] if args.tokenizer else None, lang=args.lang,
+                        backend=args.lang_backend, data_docs=not args.no_data_docs, report_lang=args.report_lang,
+                        allow_extra=args.allow_extra, on_problem=None if args.quiet else print_problem,
+                        progress=None if args.quiet else (lambda msg: _say(args, f"check: {msg}")))
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from dataforge.quality.gate import run_gate
 
-    result = run_gate(args.paths, suite=args.suite, report_dir=args.report_dir,
-                      tokenizer=args.tokenizer[0] if args.tokenizer else None,
-                      compare_tokenizers=args.tokenizer[1:] if args.tokenizer else None,
-                      max_seq_len=args.max_seq_len, lang=args.lang, backend=args.lang_backend,
-                      data_docs=not args.no_data_docs, report_lang=args.report_lang, allow_extra=args.allow_extra,
-                      on_problem=None if args.quiet else print_problem,
-                      progress=None if args.quiet else (lambda msg: _say(args, f"check: {msg}")),
-                      show_progress=not args.quiet)
+    if args.engine == "ray" and args.max_seq_len is not None:
+        raise UsageError("--max-seq-len is not supported with --engine ray yet: use --engine local")
+    if args.engine == "ray":
+        result = _check_on_ray(args)
+    else:
+        result = run_gate(args.paths, suite=args.suite, report_dir=args.report_dir,
+                          tokenizer=args.tokenizer[0] if args.tokenizer else None,
+                          compare_tokenizers=args.tokenizer[1:] if args.tokenizer else None,
+                          max_seq_len=args.max_seq_len, lang=args.lang, backend=args.lang_backend,
+                          data_docs=not args.no_data_docs, report_lang=args.report_lang,
+                          allow_extra=args.allow_extra, on_problem=None if args.quiet else print_problem,
+                          progress=None if args.quiet else (lambda msg: _say(args, f"check: {msg}")),
+                          show_progress=not args.quiet)
     s = result.summary
     marks = {"pass": "pass", "fail": "FAIL", "info": "info", "not_run": "not run"}
     for c in s["checks"]:
@@ -148,9 +181,12 @@ def cmd_clean(args: argparse.Namespace) -> int:
     from dataforge.clean import clean
 
     _guard([args.path], {"-o": args.output, "--drops": args.drops})
+    if args.engine == "ray":
+        from dataforge.engine.ray_clean import clean_ray as clean
     s = clean(args.path, args.output, fmt=args.format, dedup=args.dedup, redact_pii=args.redact_pii,
               fix_mojibake_=args.fix_mojibake, lang=args.lang, drops=args.drops, allow_extra=args.allow_extra,
-              report=None if args.quiet else print_problem)
+              report=None if args.quiet else print_problem,
+              **({"address": args.ray_address} if args.engine == "ray" else {}))
     dropped = ", ".join(f"{n} {k}" for k, n in sorted(s.dropped.items())) or "none"
     changed = ", ".join(f"{n} {k}" for k, n in sorted(s.changed.items())) or "none"
     _say(args, f"{args.path}: {s.records} records: {s.kept} kept, dropped: {dropped}; changed: {changed}; "
@@ -387,6 +423,7 @@ def _add_augment(sub: argparse._SubParsersAction) -> None:
                                                                 "(default: user,assistant)")
     p.add_argument("--only-new", action="store_true", default=None, help="write only the new records")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run (OUT.partial + OUT.journal)")
+    _add_engine(p)
     p.add_argument("--allow-extra", action="store_true", help="accept unknown top-level fields (kept under meta)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no per-record problems")
@@ -412,6 +449,7 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print report.json on stdout")
     p.add_argument("--allow-extra", action="store_true", help="accept unknown top-level fields (kept under meta)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress, no per-record problems")
+    _add_engine(p)
 
 
 def _add_clean(sub: argparse._SubParsersAction) -> None:
@@ -427,6 +465,7 @@ def _add_clean(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-extra", action="store_true", help="keep unknown top-level fields under meta")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true")
+    _add_engine(p)
 
 
 def _add_split(sub: argparse._SubParsersAction) -> None:
@@ -449,8 +488,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.serve_command is None:
         from dataforge.service.server import serve
 
+        where = "local processes"
+        if args.ray_address:  # the workers (spawned below) read it: each job then runs as a Ray task
+            from dataforge.engine.ray_cluster import require_ray
+
+            require_ray()
+            os.environ["DATAFORGE_RAY_ADDRESS"] = args.ray_address
+            where = f"jobs on the Ray cluster at {args.ray_address}"
         print(f"dataforge serve: http://{args.host}:{args.port} (API docs at /docs), home {cfg.home}, "
-              f"{args.workers} workers", file=sys.stderr)
+              f"{args.workers} workers ({where})", file=sys.stderr)
         serve(cfg, args.host, args.port, args.workers)
         return 0
     from dataforge.service.auth import create_token, revoke_token
@@ -476,6 +522,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--home", default="dataforge-home", metavar="DIR", help="state and artifact store")
     p.add_argument("--workers", type=int, default=2, metavar="N", help="job worker processes (default: 2)")
     p.add_argument("--db", metavar="URL", help="postgresql://... (default: SQLite under --home)")
+    p.add_argument("--ray-address", metavar="ADDR", help="run each job as a Ray task on this cluster (auto or "
+                   "HOST:PORT; --home must be on storage every node sees); default: local worker processes")
     ssub = p.add_subparsers(dest="serve_command", metavar="token")
     t = ssub.add_parser("token", help="create or revoke API tokens").add_subparsers(dest="token_command",
                                                                                     required=True)

@@ -105,6 +105,15 @@ def _duplicates(df: pl.DataFrame, words: tuple[np.ndarray, np.ndarray]) -> pl.Da
     return df.with_columns(((pl.col("near_cluster") != pl.col("row")) & ~pl.col("exact_dup")).alias("near_dup"))
 
 
+def _duplicates_left_open(df: pl.DataFrame) -> pl.DataFrame:
+    """The duplicate columns, empty, in their places: an engine that sees one block at a time fills them after
+    grouping the whole input (dataforge.engine). `exact_hash` is kept for that grouping."""
+    df = df.with_columns(pl.col("exact_key").hash(seed=0).alias("exact_hash"))
+    open_ = {"exact_group": pl.Int64, "exact_dup": pl.Boolean, "near_cluster": pl.Int64, "near_cluster_size": pl.Int64,
+             "near_dup": pl.Boolean}
+    return df.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in open_.items())
+
+
 def _pii(texts: pl.Series, stages: Stages) -> pl.DataFrame:
     counts = {k: np.zeros(len(texts), dtype=np.int64) for k in pii.KINDS}
     maybe = np.flatnonzero(texts.str.contains(PII_HINT).to_numpy())
@@ -179,11 +188,12 @@ def _rejected_rows(loaded: Loaded, schema: dict) -> pl.DataFrame:
 
 def build_features(loaded: Loaded, *, lang: str = "tr", backend: str = "default", tokenizer=None,
                    max_seq_len: int | None = None, stages: Stages | None = None,
-                   chat: tuple[str, str] = ("fold", "keep")) -> pl.DataFrame:
-    """The feature frame: valid records first (in input order), then rejected ones; `row` numbers them."""
+                   chat: tuple[str, str] = ("fold", "keep"), whole_input: bool = True) -> pl.DataFrame:
+    """The feature frame: valid records first (in input order), then rejected ones; `row` numbers them.
+    `whole_input=False` (one block of a larger input) leaves the duplicate columns null and keeps `exact_hash`."""
     stages = stages or Stages()
     with stages.stage("duplicates", len(loaded.records)) as advance:
-        df, words = _exact_and_near(loaded)
+        df, words = _exact_and_near(loaded, whole_input)
         advance(len(loaded.records))
     pii_cols = _pii(df.select(pl.concat_str(["text", "tool_args"], separator="\n")).to_series(), stages)
     lang_cols = _language(df["text"], df["text_assistant"], df["mojibake"], lang, backend, stages)
@@ -201,14 +211,14 @@ def build_features(loaded: Loaded, *, lang: str = "tr", backend: str = "default"
         df = df.with_columns(pl.Series("tokens", counts, dtype=pl.Int64))
         if max_seq_len:
             df = df.with_columns((pl.col("tokens") > max_seq_len).alias("truncated"))
-    df = df.drop("exact_key", "exact_hash", "tool_args", *(f"text_{r}" for r in ROLES))
+    df = df.drop("exact_key", "tool_args", *(["exact_hash"] if whole_input else []), *(f"text_{r}" for r in ROLES))
     if loaded.rejected:
         rej = _rejected_rows(loaded, df.schema)
         df = pl.concat([df, rej], how="diagonal").with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"))
     return df
 
 
-def _exact_and_near(loaded: Loaded) -> tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray]]:
+def _exact_and_near(loaded: Loaded, whole_input: bool = True) -> tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray]]:
     """Record columns, lengths, mojibake, and the exact and near-duplicate groups; plus the word hashes."""
     df = _base_columns(loaded).with_row_index("row").with_columns(
         pl.col("row").cast(pl.Int64), pl.lit(True).alias("valid"), pl.lit(False).alias("invalid"), *_lengths(),
@@ -216,5 +226,5 @@ def _exact_and_near(loaded: Loaded) -> tuple[pl.DataFrame, tuple[np.ndarray, np.
         (pl.col("text").str.count_matches(TURKISH_LETTER_CLASS)
          / pl.max_horizontal(pl.col("text").str.count_matches(r"\p{L}"), 1)).round(4).alias("tr_letter_ratio"))
     words = near_duplicates.word_hashes(df["text"])
-    df = _duplicates(df, words)
+    df = _duplicates(df, words) if whole_input else _duplicates_left_open(df)
     return df, words

@@ -7,10 +7,15 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dataforge.errors import Problem, UsageError
 from dataforge.io import AtomicWriter
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from dataforge.quality.load import Loaded
 
 
 @dataclass
@@ -60,7 +65,7 @@ def _run(paths, suite, report_dir, tokenizer, max_seq_len, lang, backend, data_d
          stages, allow_extra, chat_template, chat, compare_tokenizers) -> GateResult:
     from dataforge.quality.features import build_features
     from dataforge.quality.load import load
-    from dataforge.quality.suite import check_columns, load_suite, suite_path
+    from dataforge.quality.suite import load_suite, suite_path
 
     spath = suite_path(suite)
     spec = load_suite(spath)  # a bad suite fails before any slow work
@@ -81,6 +86,23 @@ def _run(paths, suite, report_dir, tokenizer, max_seq_len, lang, backend, data_d
                 on_problem(p)
     df = build_features(loaded, lang=lang, backend=backend, tokenizer=tok, max_seq_len=max_seq_len, stages=stages,
                         chat=chat)
+    fit = None
+    if tok is not None:  # how the tokenizer(s) fit Turkish text
+        def fit():
+            return _tokenizer_fit(loaded.records, tokenizer, tok, df, compare_tokenizers, max_seq_len, chat)
+    options = {"lang": lang, "language_backend": backend, "tokenizer": tokenizer, "max_seq_len": max_seq_len}
+    return write_report(loaded, df, spec, spath, report_dir, options=options, data_docs=data_docs,
+                        report_lang=report_lang, stages=stages, tokenizer_fit=fit)
+
+
+def write_report(loaded: Loaded, df: pl.DataFrame, spec, spath: str, report_dir: str, *, options: dict,
+                 data_docs: bool, report_lang: str, stages, tokenizer_fit: Callable[[], list] | None = None,
+                 add_texts: Callable[[pl.DataFrame, list], pl.DataFrame] | None = None) -> GateResult:
+    """Suite → report.json + report.html from a feature frame, however it was computed (here, or block by block
+    on a cluster by dataforge.engine). `add_texts(df, outcomes)` lets an engine that kept the frame without its
+    text column fill in the texts of the rows the report quotes."""
+    from dataforge.quality.suite import check_columns
+
     run, skipped = check_columns(spec, df.columns)
     os.makedirs(report_dir, exist_ok=True)
     from dataforge.quality.gx_run import run_suite
@@ -89,24 +111,24 @@ def _run(paths, suite, report_dir, tokenizer, max_seq_len, lang, backend, data_d
     with stages.stage(f"suite {spec.name}", len(run), "expectations") as advance:
         outcomes = run_suite(df.drop("text"), run, spec.name, docs_dir, suite_path=spath)
         advance(len(run))
+    if add_texts is not None:
+        df = add_texts(df, outcomes)
     from dataforge.quality.html import render
     from dataforge.quality.plots import make_plots
     from dataforge.quality.report import build_report
 
     with stages.stage("report", 3, "files") as advance:
-        options = {"lang": lang, "language_backend": backend, "tokenizer": tokenizer, "max_seq_len": max_seq_len}
         summary = build_report(loaded, df, outcomes, skipped, suite={"name": spec.name, "path": spath},
                                options=options, report_lang=report_lang)
         if docs_dir and os.path.exists(os.path.join(docs_dir, "index.html")):
             summary["data_docs"] = "data_docs/index.html"
-        if tok is not None:  # how the tokenizer(s) fit Turkish text
-            summary["tokenizers"] = _tokenizer_fit(loaded.records, tokenizer, tok, df, compare_tokenizers,
-                                                   max_seq_len, chat)
+        if tokenizer_fit is not None:
+            summary["tokenizers"] = tokenizer_fit()
         json_path = os.path.join(report_dir, "report.json")
         html_path = os.path.join(report_dir, "report.html")
         _write(json_path, json.dumps(summary, ensure_ascii=False, indent=2, default=str).encode() + b"\n")
         advance(1)
-        plots = make_plots(df, max_seq_len)
+        plots = make_plots(df, options.get("max_seq_len"))
         advance(1)
         page = render(summary, plots)
         if summary.get("tokenizers"):

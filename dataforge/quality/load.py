@@ -31,8 +31,12 @@ class Loaded:
     files: list[FileSummary] = field(default_factory=list)
 
     @property
+    def valid(self) -> int:
+        return len(self.records)
+
+    @property
     def total(self) -> int:
-        return len(self.records) + len(self.rejected)
+        return self.valid + len(self.rejected)
 
 
 def load(paths: list[str], fmt: str = "auto", on_record: Callable[[int], None] | None = None, *,

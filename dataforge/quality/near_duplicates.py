@@ -111,21 +111,27 @@ def signatures(doc: np.ndarray, h: np.ndarray, n_docs: int, params: Params = PAR
     return sig
 
 
+def band_keys(sig: np.ndarray, params: Params = PARAMS) -> list[np.ndarray]:
+    """One 64-bit LSH bucket key per band for each signature row: two docs are candidates when they share a key
+    in any band. The Ray engine groups the same keys across blocks, so its buckets are these buckets."""
+    s = sig.astype(np.uint64)
+    keys = []
+    with np.errstate(over="ignore"):
+        for band in range(params.bands):
+            k = np.full(len(s), np.uint64(band) * np.uint64(0xD6E8FEB86659FD93))
+            for j in range(params.rows):
+                k = k * np.uint64(0x9E3779B97F4A7C15) + s[:, band * params.rows + j]
+            keys.append(k)
+    return keys
+
+
 def candidate_pairs(sig: np.ndarray, params: Params = PARAMS, active: np.ndarray | None = None) -> np.ndarray:
     """(k × 2) doc pairs that share at least one LSH band: (bucket's first doc, doc) and (previous doc, doc)."""
     n = sig.shape[0]
     docs = np.arange(n) if active is None else np.flatnonzero(active)
     if len(docs) < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    s = sig[docs].astype(np.uint64)
-    keys = []
-    with np.errstate(over="ignore"):
-        for band in range(params.bands):
-            k = np.full(len(docs), np.uint64(band) * np.uint64(0xD6E8FEB86659FD93))
-            for j in range(params.rows):
-                k = k * np.uint64(0x9E3779B97F4A7C15) + s[:, band * params.rows + j]
-            keys.append(k)
-    key = np.concatenate(keys)
+    key = np.concatenate(band_keys(sig[docs], params))
     member = np.tile(docs, params.bands)
     order = np.argsort(key, kind="stable")
     key, member = key[order], member[order]

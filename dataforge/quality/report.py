@@ -132,13 +132,13 @@ def build_report(loaded: Loaded, df: pl.DataFrame, outcomes: list[ExpectationOut
     checks = build_checks(df, outcomes, problems, skipped, ctx)
     invalid = sum(1 for r in loaded.rejected if not r.blank_only)
     failed = [c["name"] for c in checks if c["status"] == "fail"]
-    if not loaded.records:
+    if not loaded.valid:
         failed.append(NO_VALID)  # nothing was checked: never a pass
     summary = build_summary(df, checks, failed, ctx)
     for c in checks:
         c.pop("_rows", None)
     return {
-        "records": loaded.total, "valid": len(loaded.records), "invalid": invalid,
+        "records": loaded.total, "valid": loaded.valid, "invalid": invalid,
         "blank_turn_records": len(loaded.rejected) - invalid,
         "passed": not failed, "failed_checks": failed, "report_lang": report_lang,
         "suite": suite, **options,

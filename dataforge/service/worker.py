@@ -51,6 +51,22 @@ def _child(spec: dict) -> None:
     sys.stdout = os.fdopen(1, "w", buffering=1)
     sys.stderr = os.fdopen(2, "w", buffering=1)
 
+    os._exit(_outcome(spec))
+
+
+def _ray_job(spec: dict) -> dict:
+    """A job as a Ray task (serve --ray-address): the same stage and files as `_child`, in a Ray worker."""
+    import ray
+
+    _outcome(spec)
+    ctx = ray.get_runtime_context()
+    return {"node": ctx.get_node_id(), "task": ctx.get_task_id()}
+
+
+def _outcome(spec: dict) -> int:
+    """Run the job's stage; write result.json or error.json into its folder; 0 when it succeeded."""
+    out = spec["out"]
+
     def progress(stage: str, done: int, total: int) -> None:
         tmp = os.path.join(out, "progress.json.tmp")
         with open(tmp, "w") as fh:
@@ -79,12 +95,12 @@ def _child(spec: dict) -> None:
         json.dump(body, fh, ensure_ascii=False, default=str)
     os.replace(os.path.join(out, name + ".tmp"), os.path.join(out, name))
     sys.stdout.flush()
-    os._exit(code)
+    return code
 
 
 class Worker:
-    def __init__(self, cfg: ServiceConfig, name: str):
-        self.cfg, self.name = cfg, name
+    def __init__(self, cfg: ServiceConfig, name: str, ray_address: str | None = None):
+        self.cfg, self.name, self.ray_address = cfg, name, ray_address
         self.db = Database(cfg.db_url)
         self.stopping = False
 
@@ -138,6 +154,9 @@ class Worker:
         except Exception as exc:  # an input vanished: fail the job, keep the worker
             jobs.finish(self.db, job.id, "failed", time.monotonic() - start, error=f"cannot start: {exc}")
             return
+        if self.ray_address:
+            self._run_on_ray(job, spec, out, start)
+            return
         proc = multiprocessing.get_context("fork").Process(target=_child, args=(spec,), daemon=False)
         proc.start()
         cancelled = False
@@ -156,15 +175,45 @@ class Worker:
                 _kill(proc)
                 jobs.requeue(self.db, job.id)
                 return
+        self._finish(job, out, start, cancelled, f"the job's process exited with code {proc.exitcode}")
+
+    def _run_on_ray(self, job: Job, spec: dict, out: str, start: float) -> None:
+        """The job as a Ray task; the same heartbeat, cancel and outcome as a local child process."""
+        from dataforge.engine.ray_jobs import RemoteJob
+
+        task = RemoteJob(_ray_job, spec, job.kind)
+        cancelled = False
+        while not task.done(BEAT_S):
+            try:
+                wants_cancel = jobs.beat(self.db, job.id, _read(os.path.join(out, "progress.json")))
+            except OperationalError as exc:
+                print(f"worker {self.name}: heartbeat of job {job.id} failed: {exc}", file=sys.stderr)
+                continue
+            if wants_cancel and not cancelled:
+                cancelled = True
+                task.cancel()
+            elif self.stopping:
+                task.cancel()
+                jobs.requeue(self.db, job.id)
+                return
+        state, value = task.outcome()
+        self._finish(job, out, start, cancelled or state == "cancelled",
+                     value if state == "failed" else "the Ray task ended without a result",
+                     ray=value if state == "succeeded" else None)
+
+    def _finish(self, job: Job, out: str, start: float, cancelled: bool, no_result: str,
+                ray: dict | None = None) -> None:
         seconds = time.monotonic() - start
         if cancelled:
             jobs.finish(self.db, job.id, "cancelled", seconds, error="cancelled while running")
             return
         result, error = _read(os.path.join(out, "result.json")), _read(os.path.join(out, "error.json"))
         if result is None:
-            why = error["error"] if error else f"the job's process exited with code {proc.exitcode}"
+            why = error["error"] if error else no_result
             jobs.finish(self.db, job.id, "failed", seconds, error=why)
             return
+        if ray:
+            result["ray"] = ray  # where it ran: the node and task ids
         try:
             result["versions"] = self._derive(job, out, result.get("versions") or {})
         except Exception as exc:
@@ -252,7 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name")
     args = p.parse_args(argv)
     cfg = ServiceConfig.from_env(args.home, args.db)
-    worker = Worker(cfg, args.name or f"{socket.gethostname()}:{os.getpid()}")
+    ray_address = os.environ.get("DATAFORGE_RAY_ADDRESS")  # set by `dataforge serve --ray-address`
+    if ray_address:
+        from dataforge.engine.ray_jobs import connect
+
+        connect(ray_address)
+    worker = Worker(cfg, args.name or f"{socket.gethostname()}:{os.getpid()}", ray_address)
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
     _die_with_parent(signal.SIGTERM)

@@ -1,0 +1,127 @@
+"""check and clean on a real Ray cluster (tests/engine/conftest.py) give the local engine's results: the same
+report.json, the same output and --drops bytes, with the input cut into many blocks spread over two nodes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from dataforge.clean import clean
+from dataforge.quality.gate import run_gate
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "sample_data"
+pytestmark = pytest.mark.slow
+
+
+def _report(path: str) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def _local_and_ray_reports(paths, tmp_path, block_bytes):
+    from dataforge.engine.ray_check import run_gate_ray
+
+    local = run_gate([str(p) for p in paths], report_dir=str(tmp_path / "local"), data_docs=False)
+    ray_ = run_gate_ray([str(p) for p in paths], report_dir=str(tmp_path / "ray"), data_docs=False,
+                        block_bytes=block_bytes)
+    return _report(local.report_json), _report(ray_.report_json)
+
+
+def test_check_on_ray_equals_local_on_sample_data(ray_cluster, tmp_path):
+    paths = [SAMPLE / "chat_tr.jsonl", SAMPLE / "broken_chat.jsonl", SAMPLE / "sharegpt_tr.jsonl"]
+    local, ray_ = _local_and_ray_reports(paths, tmp_path, block_bytes=4000)
+    assert ray_ == local
+    assert ray_["records"] == local["records"] > 0 and ray_["invalid"] > 0  # the broken records are counted
+
+
+def test_check_on_ray_equals_local_on_bench_data(ray_cluster, bench_data, tmp_path):
+    local, ray_ = _local_and_ray_reports([bench_data], tmp_path, block_bytes=150_000)  # 15 blocks
+    assert ray_ == local
+    flagged = {c["name"]: c["flagged"] for c in ray_["checks"]}
+    assert flagged["exact_duplicates"] > 0 and flagged["near_duplicates"] > 0 and flagged["pii_email"] > 0
+
+
+def _cut_lines(path: Path, block_bytes: int) -> list[int]:
+    from dataforge.engine.input_blocks import plan
+
+    return [s.first_line for s in plan([str(path)], "auto", block_bytes)]
+
+
+def _block_of(line: int, firsts: list[int]) -> int:
+    return sum(f <= line for f in firsts) - 1
+
+
+def _clean_both(src: Path, tmp_path: Path, block_bytes: int):
+    from dataforge.engine.ray_clean import clean_ray
+
+    opts = {"dedup": True, "lang": "tr", "fix_mojibake_": True, "redact_pii": True}
+    local = clean(str(src), str(tmp_path / "local.jsonl"), drops=str(tmp_path / "local.drops"), **opts)
+    ray_ = clean_ray(str(src), str(tmp_path / "ray.jsonl"), drops=str(tmp_path / "ray.drops"),
+                     block_bytes=block_bytes, **opts)
+    return local, ray_
+
+
+def test_clean_on_ray_writes_the_local_output(ray_cluster, bench_data, tmp_path):
+    local, ray_ = _clean_both(bench_data, tmp_path, 150_000)
+    assert ray_.as_json() == local.as_json() and ray_.adds_up
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    assert (tmp_path / "ray.drops").read_bytes() == (tmp_path / "local.drops").read_bytes()
+    # duplicates whose first copy sits in another block (so on another task, often another node) were found
+    firsts = _cut_lines(bench_data, 150_000)
+    across = 0
+    for line in (tmp_path / "ray.drops").read_text().splitlines():
+        d = json.loads(line)
+        if d["reason"] in ("exact_duplicate", "near_duplicate"):
+            orig = int(d["detail"]["duplicate_of"].rsplit(":", 1)[1])
+            across += _block_of(orig, firsts) != _block_of(d["line"], firsts)
+    assert local.dropped["near_duplicate"] > 0 and across > 10
+
+
+def _kill_one_block_worker(stop: threading.Event, killed: list[int]) -> None:
+    """SIGKILL the first Ray worker process seen running a clean block (its process title says so)."""
+    while not stop.is_set() and not killed:
+        out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            pid, _, args = line.strip().partition(" ")
+            if "_clean_block" in args and args.startswith("ray::"):
+                os.kill(int(pid), signal.SIGKILL)
+                killed.append(int(pid))
+                return
+        time.sleep(0.02)
+
+
+def test_a_killed_worker_is_retried_without_loss_or_duplicates(ray_cluster, bench_data, tmp_path):
+    stop, killed = threading.Event(), []
+    watcher = threading.Thread(target=_kill_one_block_worker, args=(stop, killed))
+    watcher.start()
+    try:
+        local, ray_ = _clean_both(bench_data, tmp_path, 60_000)  # ~38 blocks: the watcher finds one running
+    finally:
+        stop.set()
+        watcher.join()
+    assert killed, "no block worker was seen running"
+    assert ray_.as_json() == local.as_json() and ray_.adds_up
+    out = (tmp_path / "ray.jsonl").read_bytes()
+    assert out == (tmp_path / "local.jsonl").read_bytes()
+    lines = out.splitlines()
+    assert len(lines) == len(set(lines)) == local.kept
+
+
+def test_cli_check_engine_ray_joins_the_cluster(ray_cluster, tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), RAY_USAGE_STATS_ENABLED="0")
+    src = SAMPLE / "chat_tr.jsonl"
+    r = subprocess.run([sys.executable, "-m", "dataforge", "check", str(src), "--engine", "ray", "--ray-address",
+                        ray_cluster.address, "--report-dir", str(tmp_path / "ray"), "--no-data-docs", "-q"],
+                       env=env, capture_output=True, text=True, timeout=300)
+    local = run_gate([str(src)], report_dir=str(tmp_path / "local"), data_docs=False)
+    assert r.returncode == (0 if local.passed else 1), r.stderr
+    assert "Traceback" not in r.stderr
+    assert _report(str(tmp_path / "ray" / "report.json")) == _report(local.report_json)
