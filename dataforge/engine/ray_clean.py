@@ -116,7 +116,7 @@ class _Blocks:
 
 def _kept_lines(row: dict) -> list[bytes]:
     ends = np.frombuffer(row["kept_ends"], dtype=np.int64)
-    starts = np.r_[0, ends[:-1]]
+    starts = np.r_[0, ends][:-1]  # a block whose records were all dropped has no ends and no starts
     return [row["kept"][a:b] for a, b in zip(starts, ends, strict=True)]
 
 

@@ -36,10 +36,22 @@ def _local_and_ray_reports(paths, tmp_path, block_bytes):
 
 
 def test_check_on_ray_equals_local_on_sample_data(ray_cluster, tmp_path):
-    paths = [SAMPLE / "chat_tr.jsonl", SAMPLE / "broken_chat.jsonl", SAMPLE / "sharegpt_tr.jsonl"]
+    paths = [SAMPLE / "chat_tr.jsonl", SAMPLE / "broken_chat.jsonl", SAMPLE / "sharegpt_tr.jsonl",
+             SAMPLE / "tools_tr.jsonl"]
     local, ray_ = _local_and_ray_reports(paths, tmp_path, block_bytes=4000)
     assert ray_ == local
     assert ray_["records"] == local["records"] > 0 and ray_["invalid"] > 0  # the broken records are counted
+    flagged = {c["name"]: c["flagged"] for c in ray_["checks"]}
+    assert flagged["tool_unanswered_calls"] > 0  # the tool sample's broken records are seen on Ray too
+
+
+def test_clean_on_ray_keeps_tool_calls_as_local(ray_cluster, tmp_path):
+    """Tool records (PII redacted inside arguments, calls part of the duplicate key) come out as the local engine's."""
+    local, ray_ = _clean_both(SAMPLE / "tools_tr.jsonl", tmp_path, 2000)
+    assert ray_.as_json() == local.as_json() and ray_.adds_up
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    assert (tmp_path / "ray.drops").read_bytes() == (tmp_path / "local.drops").read_bytes()
+    assert sum(1 for _ in (tmp_path / "ray.jsonl").open()) > 0
 
 
 def test_check_on_ray_equals_local_on_bench_data(ray_cluster, bench_data, tmp_path):
