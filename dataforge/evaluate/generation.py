@@ -63,16 +63,18 @@ def stop_ids(model, tok) -> list[int]:
     return list(dict.fromkeys(i for i in ids if i is not None))
 
 
-def generate(model, tok, prompts: list[list[dict]], *, max_new_tokens: int = 128, progress=None) -> list[str]:
-    """Greedy answers (deterministic) to each prompt, rendered with the tokenizer's chat template."""
+def generate(model, tok, prompts: list[list[dict]], *, max_new_tokens: int = 128, progress=None,
+             tools: list[list[dict] | None] | None = None) -> list[str]:
+    """Greedy answers (deterministic) to each prompt, rendered with the tokenizer's chat template; `tools`: each
+    prompt's function definitions (None: none), passed to the template as training passed them."""
     import torch
 
     device = next(model.parameters()).device
     stop = stop_ids(model, tok)
     out = []
-    for prompt in prompts:
+    for i, prompt in enumerate(prompts):
         ids = tok.apply_chat_template(prompt, tokenize=True, add_generation_prompt=True, return_dict=True,
-                                      return_tensors="pt")
+                                      return_tensors="pt", tools=tools[i] if tools else None)
         ids = {k: v.to(device) for k, v in ids.items()}
         with torch.no_grad():
             gen = model.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False,
@@ -83,9 +85,24 @@ def generate(model, tok, prompts: list[list[dict]], *, max_new_tokens: int = 128
     return out
 
 
+def prompt_as_trained(fmt, ex: Example) -> tuple[list[dict], list[dict] | None]:
+    """The prompt as training rendered the conversation: the run's system policy (a folded system message, a
+    dropped default one) and the record's tool calls, results and definitions; `fmt` None: the plain messages."""
+    if fmt is None or ex.record is None:
+        return ex.prompt, None
+    from dataforge.run.chat_format import template_tools
+
+    msgs, _ = fmt.messages(ex.record)
+    last = max(i for i, m in enumerate(msgs) if m["role"] == "assistant")
+    return msgs[:last], template_tools(ex.record)
+
+
 def generation_scores(model, tok, examples: list[Example], *, max_new_tokens: int = 128, keep_examples: int = 5,
-                      progress=None) -> GenerationScores:
-    hyps = generate(model, tok, [ex.prompt for ex in examples], max_new_tokens=max_new_tokens, progress=progress)
+                      progress=None, fmt=None) -> GenerationScores:
+    """`fmt`: the run's ChatFormat, so prompts are rendered as in training (perplexity.chat_format)."""
+    prompts = [prompt_as_trained(fmt, ex) for ex in examples]
+    hyps = generate(model, tok, [p for p, _ in prompts], max_new_tokens=max_new_tokens, progress=progress,
+                    tools=[t for _, t in prompts])
     refs = [ex.reference for ex in examples]
     chrf, bleu, rouge = score(hyps, refs)
     from dataforge.quality.pii import redact_excerpt

@@ -86,14 +86,14 @@ def _model_metrics(run: RunDir, opts: EvaluateOptions, best_step: int | None, sa
 
     with progress("generate", len(sample), quiet=not opts.progress) as advance:
         gen = generation_scores(model, tok, sample, max_new_tokens=opts.max_new_tokens,
-                                progress=lambda: advance(1))
+                                progress=lambda: advance(1), fmt=fmt)
     say(f"chrF {gen.chrf:.2f}, BLEU {gen.bleu:.2f}, ROUGE-L {gen.rouge_l:.2f}")
     generation = gen.as_json()
     if opts.compare_base:
         # the same prompts, template and greedy decoding with the adapter off: what fine-tuning changed
         with progress("generate (base)", len(sample), quiet=not opts.progress) as advance, model.disable_adapter():
             base_gen = generation_scores(model, tok, sample, max_new_tokens=opts.max_new_tokens,
-                                         progress=lambda: advance(1))
+                                         progress=lambda: advance(1), fmt=fmt)
         say(f"base model: chrF {base_gen.chrf:.2f}, BLEU {base_gen.bleu:.2f}, ROUGE-L {base_gen.rouge_l:.2f}")
         generation["base"] = {"chrf": base_gen.chrf, "bleu": base_gen.bleu, "rouge_l": base_gen.rouge_l}
         for ex, base_ex in zip(generation["examples"], base_gen.examples, strict=True):

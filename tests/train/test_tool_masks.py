@@ -159,3 +159,21 @@ def test_a_tiny_model_trains_on_tool_data(tiny_model, tmp_path):
     assert any("6 with tool calls (calls trained, tool results not)" in s for s in said)
     history = json.loads((run / "metrics.json").read_text())["log_history"]
     assert len([r for r in history if "loss" in r]) == 4
+
+
+def test_evaluate_prompts_a_tool_record_as_training_rendered_it(tok):
+    """evaluate's generation prompt keeps the call, its result and the definitions: its ids are the trained ids up
+    to the last answer, so the model is asked what it learnt to answer."""
+    from dataforge.evaluate.examples import from_record
+    from dataforge.evaluate.generation import prompt_as_trained
+
+    rec = records(1)[0]
+    fmt = fmt_of(tok)
+    prompt, tools = prompt_as_trained(fmt, from_record(rec, "tools_tr.jsonl:1"))
+    assert [m["role"] for m in prompt] == ["user", "assistant", "tool"]
+    assert prompt[1]["tool_calls"][0]["function"]["name"] == "doviz_kuru" and tools == template_tools(rec)
+    asked = tok.apply_chat_template(prompt, tools=tools, add_generation_prompt=True, tokenize=True,
+                                    return_dict=True)["input_ids"]
+    trained, mask = fmt.encode(rec)
+    assert trained[:len(asked)] == list(asked) and not any(mask[:len(asked)][-3:])
+    assert sum(mask[len(asked):]) > 0  # the answer after the prompt is what carries loss
