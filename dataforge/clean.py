@@ -61,15 +61,17 @@ def map_text(rec: Record, fn: Callable[[str], str], tool_data: Callable[[Any], A
     return rec.model_copy(update={"messages": msgs})
 
 
-def _redact_tool_data(value: Any) -> Any:
-    from dataforge.quality.pii import redact_json_text, redact_value
+def _redact_tool_data(value: Any, shapes: bool = False) -> Any:
+    from dataforge.quality.pii import mask, redact, redact_json_text, redact_value
 
-    return redact_json_text(value) if isinstance(value, str) else redact_value(value)
+    replace = mask if shapes else redact
+    return redact_json_text(value, replace) if isinstance(value, str) else redact_value(value, replace)
 
 
-def _repair(rec: Record, summary: CleanSummary, *, fix: bool, redact_pii: bool) -> Record:
+def _repair(rec: Record, summary: CleanSummary, *, fix: bool, redact_pii: bool, shapes: bool = False) -> Record:
     """Text repairs, counted per kind when they changed something. Whitespace normalisation leaves tool results
-    and arguments alone (they are data); mojibake repair reaches results, PII redaction results and arguments."""
+    and arguments alone (they are data); mojibake repair reaches results, PII redaction results and arguments
+    (`shapes`: with same-shaped stand-ins instead of placeholders, see clean_record)."""
     steps: list[tuple[str, Callable[[str], str], Callable[[Any], Any] | None]] = []
     if fix:
         steps.append(("mojibake_fixed", fix_mojibake, lambda v: fix_mojibake(v) if isinstance(v, str) else v))
@@ -77,7 +79,7 @@ def _repair(rec: Record, summary: CleanSummary, *, fix: bool, redact_pii: bool) 
     if redact_pii:
         from dataforge.quality.pii import redact
 
-        steps.append(("pii_redacted", redact, _redact_tool_data))
+        steps.append(("pii_redacted", redact, lambda v: _redact_tool_data(v, shapes)))
     for name, fn, tool_fn in steps:
         new = map_text(rec, fn, tool_fn)
         if new.messages != rec.messages:
@@ -94,6 +96,28 @@ def _broken_calls(rec: Record) -> list[str]:
     from dataforge.formats.tool_calls import tool_problems
 
     return [f"messages[{i}].{f}: {m}" if i is not None else f"{f}: {m}" for i, f, _, m in tool_problems(rec)]
+
+
+def clean_record(rec: Record, summary: CleanSummary, *, fix: bool, redact_pii: bool) -> tuple[Record, str | None, Any]:
+    """One record through the repairs: (the record, the drop reason or None, its detail). Both engines call this.
+
+    A placeholder such as [IBAN] in a tool argument can break the function's schema (a `pattern` on the IBAN field
+    is usual in Turkish banking tools); the record is then redacted again with same-shaped stand-ins in its tool
+    data (TR0000…, 00000000000, gizli@adres.invalid) and kept if that fits, counted as `pii_masked_in_tool_data`;
+    only a record that fits neither way is dropped, never written out invalid."""
+    new = _repair(rec, summary, fix=fix, redact_pii=redact_pii)
+    why = _empty_turn(new)
+    if why:
+        return new, "empty_turn", why
+    broken = _broken_calls(new)
+    if broken and redact_pii:
+        masked = _repair(rec, CleanSummary(), fix=fix, redact_pii=True, shapes=True)
+        if not _empty_turn(masked) and not _broken_calls(masked):
+            summary.changed["pii_masked_in_tool_data"] += 1
+            return masked, None, None
+    if broken:
+        return new, "tool_call_broken_by_repair", broken
+    return new, None, None
 
 
 def _empty_turn(rec: Record) -> str | None:
@@ -150,13 +174,9 @@ def clean(path: str, output: str, *, fmt: str = "auto", dedup: bool = False, red
         drop(reason, (rej.path, rej.line), [f"{p.field}: {p.message}" for p in rej.problems])
     kept: list[Record] = []
     for rec in loaded.records:
-        rec = _repair(rec, summary, fix=fix_mojibake_, redact_pii=redact_pii)
-        why = _empty_turn(rec)
-        broken = _broken_calls(rec) if not why else []
-        if why:
-            drop("empty_turn", (rec.source, rec.line), why, rec)
-        elif broken:
-            drop("tool_call_broken_by_repair", (rec.source, rec.line), broken, rec)
+        rec, reason, detail = clean_record(rec, summary, fix=fix_mojibake_, redact_pii=redact_pii)
+        if reason:
+            drop(reason, (rec.source, rec.line), detail, rec)
         else:
             kept.append(rec)
     if lang:

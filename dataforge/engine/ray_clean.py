@@ -16,7 +16,7 @@ import pickle
 import numpy as np
 import orjson
 
-from dataforge.clean import CleanSummary, _empty_turn, _filter_language, _repair, _text, drop_line, exact_key
+from dataforge.clean import CleanSummary, _filter_language, _text, clean_record, drop_line, exact_key
 from dataforge.engine import input_blocks
 from dataforge.engine.ray_cluster import connected
 from dataforge.engine.ray_duplicates import clusters, exact_duplicates, near_pairs
@@ -49,10 +49,9 @@ def _clean_block(batch: dict, opts: dict) -> dict:
     phase[0] = "empty"
     kept = []
     for rec in block.records:
-        rec = _repair(rec, s, fix=opts["fix_mojibake"], redact_pii=opts["redact_pii"])
-        why = _empty_turn(rec)
-        if why:
-            drop("empty_turn", (rec.source, rec.line), why, rec)
+        rec, reason, detail = clean_record(rec, s, fix=opts["fix_mojibake"], redact_pii=opts["redact_pii"])
+        if reason:
+            drop(reason, (rec.source, rec.line), detail, rec)
         else:
             kept.append(rec)
     phase[0] = "language"

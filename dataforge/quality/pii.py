@@ -72,7 +72,8 @@ def find_pii(text: str) -> list[PiiHit]:
         if is_tckn(m.group()):
             hits.append(PiiHit("tckn", m.start(), m.end(), m.group()))
     for m in _EMAIL.finditer(text):
-        hits.append(PiiHit("email", m.start(), m.end(), m.group()))
+        if not m.group().lower().endswith(".invalid"):  # RFC 2606's reserved TLD: never a real address (MASKED_EMAIL)
+            hits.append(PiiHit("email", m.start(), m.end(), m.group()))
     hits.extend(_phones(text))
     kept: list[PiiHit] = []
     for h in hits:  # earlier kinds win on overlap
@@ -89,25 +90,46 @@ def redact(text: str) -> str:
     return text
 
 
-def redact_value(value):
-    """A JSON value with PII redacted in every string, and in every number whose digits are PII (it becomes the
-    placeholder string): the structure stays, so tool arguments and results stay valid JSON."""
+MASKED_EMAIL = "gizli@adres.invalid"
+
+
+def _shape(h: PiiHit) -> str:
+    """A stand-in with the hit's shape that is no longer personal data: digits become 0 (a TCKN starting with 0 and an
+    all-zero IBAN fail their checksums, a zeroed phone number is no number), separators and the TR prefix stay."""
+    if h.kind == "email":
+        return MASKED_EMAIL
+    return h.text[:2] + re.sub(r"\d", "0", h.text[2:]) if h.kind == "iban" else re.sub(r"\d", "0", h.text)
+
+
+def mask(text: str) -> str:
+    """`text` with each PII hit replaced by a stand-in of the same shape (`_shape`): for tool arguments whose schema
+    has a `pattern` or `format` that a placeholder like [IBAN] would break."""
+    hits = find_pii(text)
+    for h in reversed(hits):
+        text = text[: h.start] + _shape(h) + text[h.end :]
+    return text
+
+
+def redact_value(value, replace=redact):
+    """A JSON value with PII replaced (`replace`: redact, or mask) in every string, and in every number whose
+    digits are PII (redact: it becomes the placeholder string; mask: the number 0): the structure stays, so tool
+    arguments and results stay valid JSON."""
     if isinstance(value, str):
-        return redact(value)
+        return replace(value)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, (int, float)):
         text = str(value)
-        new = redact(text)
-        return value if new == text else new
+        new = replace(text)
+        return value if new == text else (type(value)(0) if replace is mask else new)
     if isinstance(value, list):
-        return [redact_value(v) for v in value]
+        return [redact_value(v, replace) for v in value]
     if isinstance(value, dict):
-        return {k: redact_value(v) for k, v in value.items()}
+        return {k: redact_value(v, replace) for k, v in value.items()}
     return value
 
 
-def redact_json_text(text: str) -> str:
+def redact_json_text(text: str, replace=redact) -> str:
     """Redact a text that may hold JSON (a tool result, OpenAI's string arguments): JSON is redacted value by value
     and written back (only when something changed, so clean text keeps its spelling); other text as text."""
     import json
@@ -115,10 +137,10 @@ def redact_json_text(text: str) -> str:
     try:
         value = json.loads(text)
     except ValueError:
-        return redact(text)
+        return replace(text)
     if not isinstance(value, (dict, list)):
-        return redact(text)
-    new = redact_value(value)
+        return replace(text)
+    new = redact_value(value, replace)
     return text if new == value else json.dumps(new, ensure_ascii=False)
 
 

@@ -61,3 +61,14 @@ def test_email_and_redaction():
     assert sorted(h.kind for h in find_pii(text)) == ["email", "iban", "phone", "tckn"]
     assert redact(text) == "Ad: Ayşe, TCKN [TCKN], e-posta [EPOSTA], tel [TELEFON], IBAN [IBAN]."
     assert redact("Temiz bir cümle.") == "Temiz bir cümle."
+
+
+def test_mask_keeps_each_hits_shape_and_the_stand_ins_are_no_longer_personal_data():
+    from dataforge.quality.pii import find_pii, mask
+
+    text = ("TCKN 10000000146, IBAN TR33 0006 1005 1978 6457 8413 26, tel +90 532 123 45 67, "
+            "e-posta ali.veli@example.com")
+    masked = mask(text)
+    assert masked == ("TCKN 00000000000, IBAN TR00 0000 0000 0000 0000 0000 00, tel +00 000 000 00 00, "
+                      "e-posta gizli@adres.invalid")
+    assert len(find_pii(text)) == 4 and find_pii(masked) == []

@@ -77,20 +77,45 @@ def test_redact_pii_reaches_arguments_and_results_and_keeps_json(run_cli, tmp_pa
     assert code == 0, err  # still valid tool calls
 
 
-def test_a_redaction_that_breaks_a_schema_pattern_drops_the_record_with_its_reason(run_cli, tmp_path):
-    """The sample's havale_eft wants `^TR[0-9]{24}$`: "[IBAN]" does not fit, so the record is dropped (recorded in
-    --drops with the field), never written out invalid."""
+def _havale_with_iban(pattern: str | None = None) -> dict:
     rec = json.loads((SAMPLE / "tools_tr.jsonl").read_text(encoding="utf-8").splitlines()[1])
     rec["messages"][2]["tool_calls"][0]["function"]["arguments"] = json.dumps(
         {"alici_iban": IBAN, "alici_adi": "Ayşe Demir", "tutar": 1500})
     rec["messages"][1]["content"] = "Ayşe Demir'e 1500 lira kira göndermek istiyorum."
-    path = write_lines(tmp_path / "in.jsonl", [rec])
+    if pattern:
+        rec["tools"][0]["function"]["parameters"]["properties"]["alici_iban"]["pattern"] = pattern
+    return rec
+
+
+def test_a_placeholder_that_breaks_a_schema_pattern_becomes_a_same_shaped_stand_in(run_cli, tmp_path):
+    """The sample's havale_eft wants `^TR[0-9]{24}$`: "[IBAN]" does not fit, so the IBAN becomes TR and 24 zeros
+    (fits the pattern, fails the mod-97 check, so it is no IBAN to the PII checks) and the record is kept."""
+    path = write_lines(tmp_path / "in.jsonl", [_havale_with_iban()])
+    code, out, err = run_cli("clean", path, "-o", tmp_path / "clean.jsonl", "--redact-pii", "--json")
+    summary = json.loads(out)
+    assert summary["kept"] == 1 and summary["dropped"] == {}
+    assert summary["changed"]["pii_masked_in_tool_data"] == 1
+    cleaned = read_jsonl(tmp_path / "clean.jsonl")[0]
+    args = json.loads(cleaned["messages"][2]["tool_calls"][0]["function"]["arguments"])
+    assert args == {"alici_iban": "TR" + "0" * 24, "alici_adi": "Ayşe Demir", "tutar": 1500}
+    assert IBAN not in json.dumps(cleaned)
+    code, _, err = run_cli("validate", tmp_path / "clean.jsonl")
+    assert code == 0, err  # the call still satisfies its schema
+    code, out, _ = run_cli("check", tmp_path / "clean.jsonl", "--report-dir", tmp_path / "q", "--json")
+    flagged = {c["name"]: c["flagged"] for c in json.loads((tmp_path / "q" / "report.json").read_text())["checks"]}
+    assert flagged["pii_iban"] == 0  # the stand-in is not counted as personal data
+
+
+def test_a_redaction_that_fits_the_schema_in_neither_form_drops_the_record_with_its_reason(run_cli, tmp_path):
+    """A pattern that neither [IBAN] nor TR000… fits: the record is dropped (recorded in --drops with the field),
+    never written out invalid, and the drop line holds no IBAN."""
+    path = write_lines(tmp_path / "in.jsonl", [_havale_with_iban("^TR[1-9][0-9]{23}$")])
     code, out, err = run_cli("clean", path, "-o", tmp_path / "clean.jsonl", "--redact-pii", "--drops",
                              tmp_path / "drops.jsonl", "--json")
     summary = json.loads(out)
     assert summary["kept"] == 0 and summary["dropped"] == {"tool_call_broken_by_repair": 1}
     drop = read_jsonl(tmp_path / "drops.jsonl")[0]
     assert drop["detail"] == ["messages[2].tool_calls[0].function.arguments: '[IBAN]' does not match "
-                              "'^TR[0-9]{24}$' at ['alici_iban']: the arguments do not match the parameters of "
+                              "'^TR[1-9][0-9]{23}$' at ['alici_iban']: the arguments do not match the parameters of "
                               "'havale_eft'; fix them or the schema"]
     assert IBAN not in json.dumps(drop)
