@@ -27,7 +27,6 @@ from dataforge.errors import UsageError
 from dataforge.quality.load import Loaded
 from dataforge.quality.near_duplicates import PARAMS
 
-
 # GX validates the table this many rows at a time (one pandas copy of a slice, ~1.5 KiB a row with GX's work)
 SUITE_CHUNK_ROWS = 50_000
 

@@ -68,8 +68,11 @@ _NOT_ROW_LOCAL = {"expect_column_values_to_be_unique", "expect_column_values_to_
 
 def row_local(expectations: list[dict]) -> bool:
     """True when every expectation judges each row on its own (so slices' results add up exactly)."""
-    from great_expectations.expectations.expectation import (ColumnMapExpectation, ColumnPairMapExpectation,
-                                                             MulticolumnMapExpectation)
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+        MulticolumnMapExpectation,
+    )
     from great_expectations.expectations.registry import get_expectation_impl
 
     maps = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
@@ -100,7 +103,7 @@ def run_suite_chunked(df: pl.DataFrame, expectations: list[dict], suite_name: st
         if merged is None:
             merged = part
             continue
-        for (m, m_missing), (o, o_missing) in zip(merged, part, strict=True):
+        for (m, _), (o, _) in zip(merged, part, strict=True):
             m.rows += o.rows
             m.error = m.error or o.error
             if m.unexpected_count is None or o.unexpected_count is None:  # failed in a slice: as GX reports it
