@@ -2,9 +2,10 @@
 (a local Ray that the command starts): wall time, peak RSS of the driver process, near-duplicate recall on the
 planted pairs of bench/check/make_data.py, and whether both engines give the same results.
 
-The driver's memory is the figure that should stay flat as the input grows for `clean` (the records stay in
-Ray's object store and workers); `check`'s driver holds the feature table (no texts), so it grows with the
-input. Ray processes are not the driver and are not counted.
+The driver's memory is the figure that should stay flat as the input grows (the records stay in Ray's object
+store and workers; `check`'s driver keeps the feature table, without texts, in memory-mapped spill files, which
+count in RSS as they are read but not in the driver's own heap, RssAnon). Ray processes are not the driver and
+are not counted.
 
     PYTHONPATH=$PWD python bench/scale/run.py --records 100000 [--records 300000 ...]
 """

@@ -4,15 +4,28 @@
    it (features, PII, mojibake, language, repetition: the local code) with the duplicate columns left open, and
    computes the block's MinHash signatures (the local function). Blocks stay in the object store.
 2. Exact and near duplicates are found across blocks (engine.ray_duplicates).
-3. The driver gathers the feature table without its text column, fills the duplicate columns and hands it to
-   the same suite and report code as the local engine; the few texts the report quotes are fetched afterwards.
-So report.json equals the local engine's up to timings. The driver holds the feature table (no texts; its peak
-RSS grew ~2 KiB a record in bench/scale, the suite's pandas copy included), never the records."""
+3. The driver takes the feature table (without its text column) block by block, fills the duplicate columns
+   and writes each block's part to an uncompressed Arrow IPC file in a temporary directory on its disk; the
+   table is then read back memory-mapped (file-backed pages the kernel can drop, not the driver's heap) and
+   handed to the same suite and report code as the local engine. The suite is validated SUITE_CHUNK_ROWS rows
+   at a time (quality.gx_run.run_suite_chunked: exact for row-local expectations, which are all the shipped
+   suites hold; other expectations, and a run that builds Data Docs, validate the whole table at once). The few
+   texts the report quotes are fetched afterwards.
+So report.json equals the local engine's up to timings. Chosen over per-block partial aggregates because it is
+exact by construction (GX itself judges every row; the report's medians, quantiles and histograms read the same
+table) and reuses the report code as is. What still grows with the input in the driver's heap: the rows each check
+flags (GX lists every unexpected row; the report counts them), the duplicate maps, the rejected records, and a few
+columns a record while the report filters (the statistics' columns, the quoted texts' column): ~0.17 KiB a record
+measured from 100k to 300k records, against ~1.0 KiB with the table in the heap; not flat yet (docs/scale.md). The
+spill needs about the table's in-memory size on disk (~0.23 KB a record). Figures: bench/RESULTS.md."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import pickle
+import tempfile
 
 import numpy as np
 import polars as pl
@@ -23,6 +36,9 @@ from dataforge.engine.ray_duplicates import clusters, exact_duplicates, near_pai
 from dataforge.errors import UsageError
 from dataforge.quality.load import Loaded
 from dataforge.quality.near_duplicates import PARAMS
+
+# GX validates the table this many rows at a time: its pandas copy is of one slice, not of the whole table
+SUITE_CHUNK_ROWS = 50_000
 
 
 class Tally(Loaded):
@@ -117,7 +133,8 @@ def run_gate_ray(paths: list[str], *, address: str | None = None, suite: str | N
     spec = load_suite(spath)
     specs = input_blocks.plan(paths, "auto", block_bytes)
     stages = Stages(say=progress)
-    with connected(address) as ray:
+    with contextlib.ExitStack() as stack:
+        ray = stack.enter_context(connected(address))
         opts = {"lang": lang, "backend": backend, "allow_extra": allow_extra}
         with stages.stage("ray: features", len(specs), "blocks"):
             blocks = (ray.data.from_items([s.__dict__ for s in specs], override_num_blocks=len(specs))
@@ -132,8 +149,9 @@ def run_gate_ray(paths: list[str], *, address: str | None = None, suite: str | N
                 blocks.map_batches(_exact_keys, fn_kwargs={"voff": voff}, batch_format="numpy"), parts)
             nodes, labels, sizes = clusters(near_pairs(
                 blocks.map_batches(_signatures, fn_kwargs={"voff": voff}, batch_format="numpy"), parts))
-        df = _feature_table(blocks, voff, counts, n_valid)
-        df = _fill_duplicates(df, (dup_ord, dup_first), (nodes, labels, sizes))
+        spill = stack.enter_context(tempfile.TemporaryDirectory(prefix="dataforge-check-"))
+        df = _feature_table(blocks, voff, counts, n_valid, spill,
+                            lambda part: _fill_duplicates(part, (dup_ord, dup_first), (nodes, labels, sizes)))
         if on_problem:
             for rej in rejected:
                 for p in rej.problems:
@@ -144,13 +162,15 @@ def run_gate_ray(paths: list[str], *, address: str | None = None, suite: str | N
             wanted = _quoted_rows(frame, outcomes)
             got = _collect_texts(blocks.map_batches(_texts, fn_kwargs={"voff": voff, "wanted": wanted},
                                                     batch_format="numpy"))
-            return frame.join(got, on="row", how="left", maintain_order="left").with_columns(
-                pl.col("quoted").alias("text")).drop("quoted")
+            # a column, not a join: a join would copy the whole (memory-mapped) table into the heap
+            text = pl.col("row").replace_strict(got["row"], got["quoted"], default=None, return_dtype=pl.String)
+            return frame.with_columns(text.alias("text"))
 
         options = {"lang": lang, "language_backend": backend, "tokenizer": None, "max_seq_len": None}
         try:
             return write_report(loaded, df, spec, spath, report_dir, options=options, data_docs=data_docs,
-                                report_lang=report_lang, stages=stages, add_texts=add_texts)
+                                report_lang=report_lang, stages=stages, add_texts=add_texts,
+                                suite_chunk_rows=SUITE_CHUNK_ROWS)
         finally:
             stages.close()
 
@@ -167,24 +187,47 @@ def _gather_meta(blocks, n: int) -> tuple[np.ndarray, list, list]:
     return counts, [r for part in rejected for r in part], summaries
 
 
-def _feature_table(blocks, voff: np.ndarray, counts: np.ndarray, n_valid: int) -> pl.DataFrame:
+def _feature_table(blocks, voff: np.ndarray, counts: np.ndarray, n_valid: int, spill: str,
+                   fill) -> pl.DataFrame:
     """Valid rows of every block in input order, then rejected rows, numbered as the local engine numbers them;
-    the text column is kept (for its place) but empty."""
+    the text column is kept (for its place) but empty. `fill` completes a part (the duplicate columns).
+    Each part is written to an uncompressed Arrow IPC file in `spill` as its block arrives and the table is read
+    back memory-mapped: its pages are the page cache's (file-backed, the kernel drops them under pressure), not
+    the driver's heap, so the driver never holds more than a block of it at once."""
     roff = np.r_[0, np.cumsum(counts[:, 1])][:-1]
-    valid: dict[int, pl.DataFrame] = {}
-    rejected: dict[int, pl.DataFrame] = {}
+    first: pl.DataFrame | None = None  # the first valid block's columns and types (no rows)
+    first_block = len(counts)
+    valid_files: dict[int, str] = {}
+    rejected: dict[int, pl.DataFrame] = {}  # as many rows as rejected records: written after the valid ones
     for row in blocks.select_columns(["block", "frame"]).iter_rows():
         b = int(row["block"])
         df = _frame(row["frame"]).with_columns(pl.lit(None, pl.String).alias("text"))
         n = int(counts[b, 0])
-        valid[b] = df.head(n).with_columns((pl.col("row") + int(voff[b])).alias("row"))
-        rejected[b] = df.slice(n).with_columns((pl.col("row") - n + n_valid + int(roff[b])).alias("row"))
-    parts = [valid[b] for b in sorted(valid) if valid[b].height] + [rejected[b] for b in sorted(rejected)
-                                                                    if rejected[b].height]
-    first = next((valid[b] for b in sorted(valid) if valid[b].height), None)
+        if n:
+            if b < first_block:  # blocks arrive in any order
+                first, first_block = df.head(0), b
+            valid_files[b] = os.path.join(spill, f"valid_{b:08d}.arrow")
+            fill(df.head(n).with_columns((pl.col("row") + int(voff[b])).alias("row"))).write_ipc(valid_files[b])
+        if df.height > n:
+            rejected[b] = df.slice(n).with_columns((pl.col("row") - n + n_valid + int(roff[b])).alias("row"))
     if first is None:
+        parts = [fill(rejected[b]) for b in sorted(rejected)]
         return pl.concat(parts, how="diagonal") if parts else pl.DataFrame()
-    return pl.concat([first.clear(), *parts], how="diagonal").select(first.columns)
+    first = fill(first)  # as the local engine's one frame has them
+    parts = [_mapped(valid_files[b]) for b in sorted(valid_files)]
+    for i, b in enumerate(sorted(rejected)):
+        path = os.path.join(spill, f"rejected_{i:08d}.arrow")
+        pl.concat([first, fill(rejected[b])], how="diagonal").select(first.columns).write_ipc(path)
+        parts.append(_mapped(path))
+    return pl.concat([first, *parts], how="diagonal", rechunk=False).select(first.columns)
+
+
+def _mapped(path: str) -> pl.DataFrame:
+    """An IPC file as a frame over its memory-mapped pages, without a copy (polars' own read_ipc copies the string
+    views into the heap; pyarrow's memory map does not, and from_arrow keeps its buffers)."""
+    import pyarrow as pa
+
+    return pl.from_arrow(pa.ipc.open_file(pa.memory_map(path)).read_all(), rechunk=False)
 
 
 def _fill_duplicates(df: pl.DataFrame, exact: tuple, near: tuple) -> pl.DataFrame:

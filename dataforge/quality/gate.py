@@ -97,19 +97,26 @@ def _run(paths, suite, report_dir, tokenizer, max_seq_len, lang, backend, data_d
 
 def write_report(loaded: Loaded, df: pl.DataFrame, spec, spath: str, report_dir: str, *, options: dict,
                  data_docs: bool, report_lang: str, stages, tokenizer_fit: Callable[[], list] | None = None,
-                 add_texts: Callable[[pl.DataFrame, list], pl.DataFrame] | None = None) -> GateResult:
+                 add_texts: Callable[[pl.DataFrame, list], pl.DataFrame] | None = None,
+                 suite_chunk_rows: int | None = None) -> GateResult:
     """Suite → report.json + report.html from a feature frame, however it was computed (here, or block by block
     on a cluster by dataforge.engine). `add_texts(df, outcomes)` lets an engine that kept the frame without its
-    text column fill in the texts of the rows the report quotes."""
+    text column fill in the texts of the rows the report quotes. `suite_chunk_rows`: validate the frame that many
+    rows at a time where the results are the same (gx_run.run_suite_chunked), so GX's pandas copy is of a slice,
+    not of the whole frame (the Ray engine passes it; its frame is memory-mapped from disk)."""
     from dataforge.quality.suite import check_columns
 
     run, skipped = check_columns(spec, df.columns)
     os.makedirs(report_dir, exist_ok=True)
-    from dataforge.quality.gx_run import run_suite
+    from dataforge.quality.gx_run import run_suite, run_suite_chunked
 
     docs_dir = os.path.join(report_dir, "data_docs") if data_docs else None
     with stages.stage(f"suite {spec.name}", len(run), "expectations") as advance:
-        outcomes = run_suite(df.drop("text"), run, spec.name, docs_dir, suite_path=spath)
+        if suite_chunk_rows:
+            outcomes = run_suite_chunked(df.drop("text"), run, spec.name, docs_dir, suite_path=spath,
+                                         chunk_rows=suite_chunk_rows)
+        else:
+            outcomes = run_suite(df.drop("text"), run, spec.name, docs_dir, suite_path=spath)
         advance(len(run))
     if add_texts is not None:
         df = add_texts(df, outcomes)

@@ -1,5 +1,11 @@
 """Run expectations on the feature frame through great-expectations (ephemeral context, progress bars off) and
-build GX Data Docs into the report directory. Imported only by `check` / the gate: GX takes seconds to import."""
+build GX Data Docs into the report directory. Imported only by `check` / the gate: GX takes seconds to import.
+
+`run_suite_chunked` validates a long frame slice by slice (one pandas copy of a slice at a time, not of the whole
+frame) and adds the slices' results up. That is exact only for row-local map expectations (each row is judged on
+its own: counts add up, unexpected rows concatenate in order, `mostly` is applied to the sums with GX's own
+function); a suite with any other expectation (aggregates such as a column mean, uniqueness, ordering) is run
+over the whole frame at once, as is a run that builds Data Docs (GX renders one validation)."""
 
 from __future__ import annotations
 
@@ -50,6 +56,76 @@ def _build_suite(gx, name: str, path: str, expectations: list[dict]):
 
 def run_suite(df: pl.DataFrame, expectations: list[dict], suite_name: str,
               docs_dir: str | None, suite_path: str = "suite") -> list[ExpectationOutcome]:
+    run = _runner(expectations, suite_name, docs_dir, suite_path)
+    return [o for o, _ in run(df)]
+
+
+# Map expectations whose verdict on a row depends on other rows: a slice cannot judge them.
+_NOT_ROW_LOCAL = {"expect_column_values_to_be_unique", "expect_column_values_to_be_increasing",
+                  "expect_column_values_to_be_decreasing", "expect_compound_columns_to_be_unique",
+                  "expect_multicolumn_values_to_be_unique", "expect_select_column_values_to_be_unique_within_record"}
+
+
+def row_local(expectations: list[dict]) -> bool:
+    """True when every expectation judges each row on its own (so slices' results add up exactly)."""
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+        MulticolumnMapExpectation,
+    )
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    maps = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
+    for exp in expectations:
+        if exp["type"] in _NOT_ROW_LOCAL:
+            return False
+        try:
+            impl = get_expectation_impl(exp["type"])
+        except Exception:  # unknown to the registry: let the whole-frame run report it as before
+            return False
+        if not issubclass(impl, maps):
+            return False
+    return True
+
+
+def run_suite_chunked(df: pl.DataFrame, expectations: list[dict], suite_name: str, docs_dir: str | None,
+                      suite_path: str = "suite", chunk_rows: int = 50_000) -> list[ExpectationOutcome]:
+    """run_suite's outcomes, computed slice by slice where that is exact (see the module doc)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    if docs_dir or df.height <= chunk_rows or not row_local(expectations):
+        return run_suite(df, expectations, suite_name, docs_dir, suite_path=suite_path)
+    from great_expectations.expectations.expectation import _mostly_success
+
+    run = _runner(expectations, suite_name, None, suite_path)
+    merged: list[tuple[ExpectationOutcome, int]] | None = None
+    for start in range(0, df.height, chunk_rows):
+        part = run(df.slice(start, chunk_rows))
+        if merged is None:
+            merged = part
+            continue
+        for (m, _), (o, _) in zip(merged, part, strict=True):
+            m.rows += o.rows
+            m.error = m.error or o.error
+            if m.unexpected_count is None or o.unexpected_count is None:  # failed in a slice: as GX reports it
+                m.unexpected_count, m.element_count, m.success = None, None, False
+                continue
+            m.unexpected_count += o.unexpected_count
+            m.element_count += o.element_count
+        merged = [(m, m_missing + o_missing) for (m, m_missing), (o, o_missing) in zip(merged, part, strict=True)]
+    out = []
+    for o, missing in merged or []:
+        if o.error is None and o.unexpected_count is not None:
+            considered = o.element_count - missing
+            # GX's own rule and arithmetic (ColumnMapExpectation._validate, a private helper of GX, imported so
+            # the float comparison is the very same): vacuously true with no row to consider
+            o.success = bool(considered == 0 or o.element_count == 0 or
+                             _mostly_success(considered, o.unexpected_count, o.kwargs.get("mostly", 1)))
+        out.append(o)
+    return out
+
+
+def _runner(expectations: list[dict], suite_name: str, docs_dir: str | None, suite_path: str):
+    """One GX context and checkpoint; the returned function validates a frame: [(outcome, missing_count)]."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     try:
         import great_expectations as gx
@@ -72,8 +148,15 @@ def run_suite(df: pl.DataFrame, expectations: list[dict], suite_name: str,
     checkpoint = ctx.checkpoints.add(gx.Checkpoint(
         name="dataforge check", validation_definitions=[vd], actions=actions,
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row"]}))
-    pdf = df.to_pandas()
-    result = checkpoint.run(batch_parameters={"dataframe": pdf})
+
+    def run(df: pl.DataFrame) -> list[tuple[ExpectationOutcome, int]]:
+        result = checkpoint.run(batch_parameters={"dataframe": df.to_pandas()})
+        return _outcomes(result)
+
+    return run
+
+
+def _outcomes(result) -> list[tuple[ExpectationOutcome, int]]:
     outcomes = []
     for run_result in result.run_results.values():
         for r in run_result.results:
@@ -84,9 +167,9 @@ def run_suite(df: pl.DataFrame, expectations: list[dict], suite_name: str,
             if r.exception_info and r.exception_info.get("raised_exception"):
                 err = r.exception_info.get("exception_message")
             exp = {"type": cfg.type, "kwargs": cfg.kwargs, "meta": cfg.meta or {}}
-            outcomes.append(ExpectationOutcome(
+            outcomes.append((ExpectationOutcome(
                 check=_check_name(exp), type=cfg.type,
                 kwargs={k: v for k, v in cfg.kwargs.items() if k != "batch_id"}, success=bool(r.success),
                 unexpected_count=res.get("unexpected_count"), element_count=res.get("element_count"),
-                observed=res.get("observed_value"), rows=rows, error=err))
+                observed=res.get("observed_value"), rows=rows, error=err), int(res.get("missing_count") or 0)))
     return outcomes

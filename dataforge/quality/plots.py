@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from dataforge.quality.features import ROLES
-from dataforge.quality.summary import exact_group_sizes, near_cluster_sizes
+from dataforge.quality.summary import exact_group_sizes, near_cluster_sizes, valid_columns
 
 
 def _uri(fig) -> str:
@@ -28,7 +28,7 @@ def make_plots(df: pl.DataFrame, max_seq_len: int | None) -> dict[str, str]:
     matplotlib.use("Agg")  # no display on servers and CI
     import matplotlib.pyplot as plt
 
-    valid = df.filter(pl.col("valid"))
+    valid = valid_columns(df)
     out: dict[str, str] = {}
     roles = [r for r in ROLES if valid[f"chars_{r}"].sum() > 0]
     if roles:

@@ -34,7 +34,7 @@ def _clean_outcome(df: pl.DataFrame, checks: list[dict], ctx: dict) -> dict[str,
     flags = list(dict.fromkeys(CLEAN_FLAGS[c["name"]].format(lang=ctx["lang"]) for c in checks
                                if c["flagged"] and CLEAN_FLAGS.get(c["name"])))
     paths = ctx["paths"]
-    survivors = df.filter(~gone)
+    survivors = df.select(pl.col("row").filter(~gone))  # only the column it reads: no copy of the whole frame
     to_edit = {c["name"]: int(survivors.filter(pl.col("row").is_in(c["_rows"])).height) for c in checks
                if c["name"] not in CLEAN_FLAGS and c["name"] != "invalid_records" and c.get("_rows")}
     return {"records": kept, "share": round(kept / df.height, 4) if df.height else 0.0,
@@ -61,8 +61,18 @@ def build_summary(df: pl.DataFrame, checks: list[dict], failed: list[str], ctx: 
     return out
 
 
+# The columns the statistics read: filtering only these copies a few numbers a record, not the whole frame
+# (the Ray engine's frame is memory-mapped: a whole filtered copy would be in the driver's heap)
+STATS_COLUMNS = ("lang", "chars_system", "chars_user", "chars_assistant", "tokens", "tool_calls")
+
+
+def valid_columns(df: pl.DataFrame, columns=STATS_COLUMNS) -> pl.DataFrame:
+    """The valid records' rows of `columns` (those the frame has)."""
+    return df.select(pl.col(c).filter(pl.col("valid")) for c in columns if c in df.columns)
+
+
 def stats(df: pl.DataFrame) -> dict[str, Any]:
-    valid = df.filter(pl.col("valid"))
+    valid = valid_columns(df)
     langs = valid["lang"].value_counts(sort=True)
     near = near_cluster_sizes(df)
     exact = exact_group_sizes(df)

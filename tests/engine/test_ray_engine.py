@@ -61,6 +61,27 @@ def test_check_on_ray_equals_local_on_bench_data(ray_cluster, bench_data, tmp_pa
     assert flagged["exact_duplicates"] > 0 and flagged["near_duplicates"] > 0 and flagged["pii_email"] > 0
 
 
+def test_check_on_ray_validates_in_slices_with_the_local_result(ray_cluster, bench_data, tmp_path, monkeypatch):
+    """The driver validates the (memory-mapped) feature table 700 rows at a time: the report is still local's."""
+    from dataforge.engine import ray_check
+    from dataforge.quality import gx_run
+
+    slices = []
+    runner = gx_run._runner
+
+    def counting(*args, **kwargs):
+        run = runner(*args, **kwargs)
+        return lambda df: slices.append(df.height) or run(df)
+
+    monkeypatch.setattr(ray_check, "SUITE_CHUNK_ROWS", 700)
+    monkeypatch.setattr(gx_run, "_runner", counting)
+    local, ray_ = _local_and_ray_reports([bench_data], tmp_path, block_bytes=150_000)
+    assert ray_ == local
+    assert slices[0] == local["records"]  # the local run: one frame
+    assert slices[1:] == [700] * (local["records"] // 700) + [local["records"] % 700]
+    assert any(c["flagged"] and c["status"] == "fail" for c in ray_["checks"])
+
+
 def _cut_lines(path: Path, block_bytes: int) -> list[int]:
     from dataforge.engine.input_blocks import plan
 
