@@ -314,6 +314,36 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cache(args: argparse.Namespace) -> int:
+    from dataforge.train import token_cache
+
+    if args.action == "ls":
+        rows = token_cache.list_entries()
+        if args.json:
+            _emit_json(rows)
+            return 0
+        if not rows:
+            print(f"no tokenized data cached in {token_cache.tokenized_root()}")
+        for r in rows:
+            print(f"{r['key']}  {r['bytes'] / 1024**2:9.1f} MiB  {r['created']}  {r['train_rows']} rows  "
+                  f"max_length={r['max_length']} packing={r['packing']}  {', '.join(r['files'])}")
+        return 0
+    if not args.keys and not args.all:
+        raise UsageError("cache rm: name the KEY(s) to remove (from `dataforge cache ls`), or --all")
+    for key in token_cache.remove(args.keys, everything=args.all):
+        _say(args, f"removed {key}")
+    return 0
+
+
+def _add_cache(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("cache", help="the tokenized-data cache: ls lists entries, rm KEY... (or --all) removes them")
+    p.add_argument("action", choices=["ls", "rm"])
+    p.add_argument("keys", nargs="*", metavar="KEY", help="rm: entry keys (a unique prefix is enough)")
+    p.add_argument("--all", action="store_true", help="rm: every entry")
+    p.add_argument("--json", action="store_true", help="ls: print the entries as JSON")
+    p.add_argument("-q", "--quiet", action="store_true")
+
+
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="loss curves, overfitting verdict, perplexity, chrF/BLEU/ROUGE-L, forgetting")
     p.add_argument("run_dir", metavar="RUN_DIR")
@@ -499,6 +529,7 @@ COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
     "split": (_add_split, cmd_split),
     "train": (_add_train, cmd_train),
     "plan": (_add_plan, cmd_plan),
+    "cache": (_add_cache, cmd_cache),
     "evaluate": (_add_evaluate, cmd_evaluate),
     "export": (_add_export, cmd_export),
     "generate": (_add_generate, cmd_generate),

@@ -146,14 +146,16 @@ def peft_config(recipe: Recipe, tokenizer_path: str):
     raise UsageError(f"method: unknown PEFT method {m!r}")
 
 
-def records_isolated(model, atol: float = 1e-3) -> bool:
+def records_isolated(model, atol: float = 2e-2) -> bool:
     """Does this model, with the attention backend it was loaded with, keep packed records apart?
 
     Two short records are run alone and then concatenated with position_ids restarting at 0 and no attention mask,
     as TRL's padding-free collator gives them. Where the backend builds a per-record mask from position_ids
     (flash_attention_2 via cu_seqlens; sdpa and eager through transformers' masking_utils, which finds the record
     boundaries from the position_ids) the second record's logits equal its logits alone; where it does not, they
-    differ because the second record attends to the first. One forward pass of 14 tokens."""
+    differ because the second record attends to the first. Two forward passes of 8 and 14 tokens. The tolerance
+    (2% of the largest logit) is above bf16 rounding between a packed and a lone pass and far below a leak: the
+    tiny test model's logits move by up to 15 when the second record sees the first."""
     import torch
 
     device = next(model.parameters()).device
@@ -164,8 +166,9 @@ def records_isolated(model, atol: float = 1e-3) -> bool:
     model.eval()
     try:
         with torch.no_grad():
-            alone = model(input_ids=b[None]).logits[0].float()
-            packed = model(input_ids=torch.cat([a, b])[None],
+            # use_cache=False as TRL's compute_loss passes it: with a KV cache transformers builds no per-record mask
+            alone = model(input_ids=b[None], use_cache=False).logits[0].float()
+            packed = model(input_ids=torch.cat([a, b])[None], use_cache=False,
                            position_ids=torch.cat([torch.arange(len(a)), torch.arange(len(b))]).to(device)[None]
                            ).logits[0, len(a):].float()
     finally:
