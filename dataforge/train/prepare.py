@@ -28,7 +28,9 @@ SHUFFLE_BUFFER = 10_000  # rows a stream shuffles among: ~10 MB of token ids at 
 
 @dataclass
 class Prepared:
-    train: object  # datasets.Dataset or IterableDataset: input_ids, assistant_masks, length, trained, source, line
+    # input_ids, assistant_masks, length, trained, source, line: a memory-mapped Dataset from the cache, an
+    # in-memory one (data.cache=false), or an IterableDataset (streaming without the cache)
+    train: object
     val: object | None
     data: DataInfo
     folded_records: int
@@ -65,9 +67,6 @@ def prepare(recipe: Recipe, run: RunDir, fmt, template: str, say: Say = silent) 
     finally:
         if tmp is not None and tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    if d.streaming:
-        prepared.train = prepared.train.to_iterable_dataset() if hasattr(prepared.train, "to_iterable_dataset") \
-            else prepared.train
     return prepared
 
 
@@ -83,8 +82,6 @@ def _from_cache(recipe, run, refs, key, path, say) -> Prepared:
     train = token_cache.read_rows(path / "train.arrow")
     val = token_cache.read_rows(path / "val.arrow") if (path / "val.arrow").exists() else None
     say(f"tokenized cache: hit ({key[:12]}): {len(train):,} rows read from {path}, reading and tokenizing skipped")
-    if recipe.data.streaming:
-        train = train.to_iterable_dataset()
     return Prepared(train, val, data, meta["folded_records"], meta["without_system"],
                     TokenCacheInfo(key=key, path=str(path), hit=True, parts=meta["parts"]))
 
@@ -159,7 +156,7 @@ def _streaming(recipe: Recipe, run: RunDir, fmt, refs, tmp) -> Prepared:
         from datasets import IterableDataset
 
         train_ds = IterableDataset.from_generator(stream, features=token_cache.features())
-        _, val_ds = _materialise(iter(()), val_rows, None)
+        val_ds = _in_memory_rows(val_rows) if val_rows is not None else None
     if problems:
         raise DataError(f"{len({(p.path, p.line) for p in problems})} record(s) cannot be encoded for training",
                         problems)
@@ -195,18 +192,24 @@ def _rows(fmt, records, source: int, recipe: Recipe, problems: list[Problem]) ->
 
 def _materialise(rows, val_rows, tmp):
     """Rows to Arrow files in the cache entry (memory-mapped back), or to in-memory datasets without a cache."""
-    from datasets import Dataset
-
     rows = (r for r in rows if r is not None)
     if tmp is not None:
         token_cache.write_rows(tmp / "train.arrow", rows)
         if val_rows is not None:
             token_cache.write_rows(tmp / "val.arrow", (r for r in val_rows if r is not None))
         return None, None  # read back from the committed entry
-    train = Dataset.from_list(list(rows), features=token_cache.features())
-    val = Dataset.from_list([r for r in val_rows if r is not None], features=token_cache.features()) \
-        if val_rows is not None else None
-    return train, val
+    return _in_memory_rows(rows), _in_memory_rows(val_rows) if val_rows is not None else None
+
+
+def _in_memory_rows(rows):
+    from datasets import Dataset
+
+    columns: dict[str, list] = {c: [] for c in token_cache.COLUMNS}
+    for row in rows:
+        if row is not None:
+            for c in token_cache.COLUMNS:
+                columns[c].append(row[c])
+    return Dataset.from_dict(columns, features=token_cache.features())
 
 
 def _template_counts(fmt, records: list[Record]) -> tuple[int, int]:

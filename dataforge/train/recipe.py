@@ -242,7 +242,9 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
     # 5. label-mask check on the rows the trainer is given, fresh or cached
     from dataforge.train.labels import check_rows
 
-    mask = check_rows([data.train if not recipe.data.streaming or data.cache else None, data.val],
+    from datasets import Dataset
+
+    mask = check_rows([data.train if isinstance(data.train, Dataset) else None, data.val],
                       stop_ids, recipe.train.max_length, assistant_only, limit=recipe.train.mask_check_records,
                       paths=recipe.data.train_paths)
     manifest.label_check = LabelCheck(**mask.as_json())
@@ -258,6 +260,8 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
                                    records_isolated=packing_isolation(recipe, model, manifest.attn_implementation,
                                                                       say))
     train_ds, val_ds = trainer_rows(data.train), trainer_rows(data.val)
+    if recipe.data.streaming and isinstance(train_ds, Dataset):  # the cache, read row by row (memory-mapped)
+        train_ds = train_ds.to_iterable_dataset()
     val_recs = data.val is not None
     trainer = build_trainer(recipe, run, model, tokenizer, peft_config(recipe, tokenizer_path), train_ds, val_ds,
                             callbacks, quiet)
