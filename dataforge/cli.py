@@ -230,10 +230,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     recipe, _ = load_recipe(args.recipe, list(args.overrides))
     plan = estimate(recipe, model_config(recipe))
+    from dataforge.train import data_plan
+
+    why_not = "--no-data" if args.no_data else data_plan.unavailable(recipe)
+    data = data_plan.data_plan(recipe, _sayer(args)) if why_not is None else None
     if args.json:
-        _emit_json(plan.as_json())
+        _emit_json({**plan.as_json(), "data": data.as_json() if data else None, "data_skipped": why_not})
     else:
         print(render(plan, recipe))
+        print(data_plan.render(data, recipe) if data else f"data: no token counts ({why_not})")
     return 0
 
 
@@ -250,10 +255,13 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_plan(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("plan", help="GPU memory estimate of a recipe from the model config alone")
+    p = sub.add_parser("plan", help="GPU memory estimate of a recipe from the model config alone; steps, tokens and "
+                       "padding from the data's real token counts when a tokenizer is available")
     p.add_argument("recipe", metavar="RECIPE", help="recipe YAML, or a shipped recipe's name")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="override recipe keys")
     p.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    p.add_argument("--no-data", action="store_true", help="skip the data figures (no tokenizing)")
+    p.add_argument("-q", "--quiet", action="store_true")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

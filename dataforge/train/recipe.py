@@ -89,6 +89,16 @@ def trained_tokenizer(recipe: Recipe, tokenizer_path: str):
     return tokenizer, template, origin
 
 
+def chat_format(recipe: Recipe, tokenizer):
+    """How records become ids and a loss mask: the template's end-of-turn ids and system handling."""
+    from dataforge.run.chat_format import probe
+    from dataforge.run.end_of_turn import end_of_turn_ids
+    from dataforge.train.assistant_mask import ChatFormat
+
+    return ChatFormat(tokenizer, end_of_turn_ids(tokenizer, recipe.chat.end_of_turn), probe(tokenizer),
+                      recipe.chat.system, recipe.chat.default_system)
+
+
 def quality_gate(recipe: Recipe, run: RunDir, tokenizer: str, chat_template: str | None = None,
                  say: Say = silent) -> GateInfo:
     """The `dataforge check` suite on the training data; a failure stops the run (exit 1) naming the checks.
@@ -223,13 +233,10 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
 
     # 3-4. the template's system handling, then data: sources, val split, the weighted mix, tokenized (or read
     # from the tokenized cache); the held-out records are kept in the run for evaluate
-    from dataforge.run.chat_format import probe
-    from dataforge.run.end_of_turn import end_of_turn_ids
-    from dataforge.train.assistant_mask import ChatFormat
     from dataforge.train.prepare import prepare
 
-    stop_ids = end_of_turn_ids(tokenizer, recipe.chat.end_of_turn)
-    fmt = ChatFormat(tokenizer, stop_ids, probe(tokenizer), recipe.chat.system, recipe.chat.default_system)
+    fmt = chat_format(recipe, tokenizer)
+    stop_ids = fmt.stop_ids
     assistant_only = recipe.train.assistant_only_loss
     if recipe.train.show_labels or not recipe.data.cache:
         _check_records(recipe, fmt, say)  # shown, and failures found before a long tokenizing pass
