@@ -118,10 +118,12 @@ def new_entry(key: str) -> Path:
 def commit(tmp: Path, key: str, meta: dict) -> Path:
     (tmp / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     final = entry(key)
-    if final.exists():  # another run wrote the same key meanwhile: same content, keep theirs
+    try:
+        tmp.rename(final)
+    except OSError:  # another run (another worker under accelerate) wrote the same key meanwhile: same rows
+        if not is_complete(final):
+            raise
         shutil.rmtree(tmp, ignore_errors=True)
-        return final
-    tmp.rename(final)
     return final
 
 
