@@ -109,3 +109,10 @@ def test_not_a_run_directory(tmp_path):
     (tmp_path / "manifest.json").write_text("{bad")
     with pytest.raises(InputError, match="manifest.json:1: manifest: not valid JSON"):
         open_run(tmp_path)
+
+
+def test_a_schema_2_run_from_before_mixes_is_one_clear_error(tmp_path):
+    old = {"schema_version": 2, "status": "completed", "config": {"train": {"packing": True}}}
+    with pytest.raises(InputError, match=r"schema_version: 2, expected 3: this run was written by an older "
+                                         r"dataforge; train it again"):
+        open_run(_manifest(tmp_path, old))
