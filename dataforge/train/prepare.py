@@ -77,8 +77,9 @@ def _from_cache(recipe, run, refs, key, path, say) -> Prepared:
     data.val = [refs[p] for p in recipe.data.val]
     for info, ref in zip(data.sources, data.train, strict=True):
         info.path = ref.path
-    if (path / "val.jsonl").exists():
+    if (path / "val.jsonl").exists():  # the held-out records, into this run (evaluate reads them there)
         shutil.copy(path / "val.jsonl", run.val_path)
+        data.val_split = file_ref(run.val_path)
     train = token_cache.read_rows(path / "train.arrow")
     val = token_cache.read_rows(path / "val.arrow") if (path / "val.arrow").exists() else None
     say(f"tokenized cache: hit ({key[:12]}): {len(train):,} rows read from {path}, reading and tokenizing skipped")
