@@ -229,14 +229,14 @@ def main() -> int:
 
 
 def report(rows: list[dict], args) -> None:
-    print(f"{'run':<28} {'batch':>5} {'tokens/s':>10} {'vs base':>8} {'MFU':>6} {'peak GiB':>9} {'plan GiB':>9} "
+    print(f"{'run':<32} {'batch':>5} {'tokens/s':>10} {'vs base':>8} {'MFU':>6} {'peak GiB':>9} {'plan GiB':>9} "
           f"{'plan/peak':>9}")
     base = {r["batch"]: r["tokens_per_s"] for r in rows if r["run"].startswith("baseline")}
     for r in rows:
         ratio = r["tokens_per_s"] / base[r["batch"]] if r["batch"] in base else float("nan")
         peak, plan = r.get("peak_gib"), r.get("plan_gib")
         fmt = lambda v, spec: "n/a" if v is None else format(v, spec)  # noqa: E731
-        print(f"{r['run']:<28} {r['batch']:>5} {r['tokens_per_s']:>10.0f} {ratio:>7.2f}x {fmt(r['mfu'], '6.1%'):>6} "
+        print(f"{r['run']:<32} {r['batch']:>5} {r['tokens_per_s']:>10.0f} {ratio:>7.2f}x {fmt(r['mfu'], '6.1%'):>6} "
               f"{fmt(peak, '9.2f'):>9} {fmt(plan, '9.2f'):>9} "
               f"{fmt(plan / peak if plan and peak else None, '9.2f'):>9}")
     print(f"steps {args.steps} (first {args.warmup} not timed), max_length {args.seq}; targets: >= 1.50x baseline, "
