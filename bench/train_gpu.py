@@ -3,8 +3,8 @@
 Model: a random-init Llama-3-8B-shaped model (nothing downloaded), saved once to --work and loaded in 4-bit NF4
 like any checkpoint. Data: the sample chats repeated, tokenised by a BPE tokenizer trained on them.
 dataforge runs: QLoRA r=16 on all linear layers, gradient checkpointing, max_length 2048, each train.packing mode
-of --packing (none, bfd, padding_free), batch 1 and 2. Baseline: the usual tutorial path (BitsAndBytesConfig, peft.prepare_model_for_kbit_training, the
-same LoRA) handed to SFTTrainer with TRL's default settings, at the same batch sizes and max_length.
+of --packing (none, bfd, padding_free), batch 1 and 2. Baseline: the usual tutorial path (BitsAndBytesConfig,
+peft.prepare_model_for_kbit_training, the same LoRA) handed to SFTTrainer with TRL's default settings, at the same batch sizes and max_length.
 
     python bench/train_gpu.py                # on an H200: tokens/s, MFU, peak memory, plan estimate
     python bench/train_gpu.py --smoke        # CPU, tiny shapes, two steps: proves the script runs
@@ -155,11 +155,10 @@ def dataforge_run(model_dir: Path, work: Path, data, batch: int, packing: str, a
 
 def baseline_run(model_dir: Path, work: Path, data, batch: int, args) -> dict:
     import torch
+    from datasets import Dataset
     from peft import LoraConfig, prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
     from trl import SFTConfig, SFTTrainer
-
-    from datasets import Dataset
 
     from dataforge.train.data import chat
 
@@ -173,7 +172,8 @@ def baseline_run(model_dir: Path, work: Path, data, batch: int, args) -> dict:
     config = SFTConfig(output_dir=str(work / "baseline"), per_device_train_batch_size=batch, max_steps=args.steps,
                        max_length=args.seq, bf16=True, use_cpu=not torch.cuda.is_available(), logging_steps=1,
                        save_strategy="no", report_to="none", disable_tqdm=True)
-    trainer = SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list([{"messages": chat(r)} for r in data]),
+    messages = Dataset.from_list([{"messages": chat(r)} for r in data])
+    trainer = SFTTrainer(model=model, args=config, train_dataset=messages,
                          processing_class=AutoTokenizer.from_pretrained(model_dir), peft_config=lora,
                          callbacks=[clock := Clock()])
     return measure(trainer, clock, args.warmup, leftover)

@@ -247,9 +247,9 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
     say(system_summary(manifest.chat_template))
 
     # 5. label-mask check on the rows the trainer is given, fresh or cached
-    from dataforge.train.labels import check_rows
-
     from datasets import Dataset
+
+    from dataforge.train.labels import check_rows
 
     mask = check_rows([data.train if isinstance(data.train, Dataset) else None, data.val],
                       stop_ids, recipe.train.max_length, assistant_only, limit=recipe.train.mask_check_records,
