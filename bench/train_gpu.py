@@ -4,7 +4,8 @@ Model: a random-init Llama-3-8B-shaped model (nothing downloaded), saved once to
 like any checkpoint. Data: the sample chats repeated, tokenised by a BPE tokenizer trained on them.
 dataforge runs: QLoRA r=16 on all linear layers, gradient checkpointing, max_length 2048, each train.packing mode
 of --packing (none, bfd, padding_free), batch 1 and 2. Baseline: the usual tutorial path (BitsAndBytesConfig,
-peft.prepare_model_for_kbit_training, the same LoRA) handed to SFTTrainer with TRL's default settings, at the same batch sizes and max_length.
+peft.prepare_model_for_kbit_training, the same LoRA) handed to SFTTrainer with TRL's default settings, at the same
+batch sizes and max_length.
 
     python bench/train_gpu.py                # on an H200: tokens/s, MFU, peak memory, plan estimate
     python bench/train_gpu.py --smoke        # CPU, tiny shapes, two steps: proves the script runs
