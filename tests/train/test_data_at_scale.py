@@ -127,3 +127,32 @@ def test_cache_ls_and_rm(tiny_model, tmp_path, cache_dir, run_cli):
     assert code == 0 and f"removed {key}" in err and not (cache_dir / key).exists()
     code, out, _ = run_cli("cache", "ls")
     assert code == 0 and out.startswith("no tokenized data cached")
+
+
+def test_the_key_changes_with_the_tokenizer_files_the_data_and_the_version(tiny_model, tmp_path, monkeypatch):
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    from dataforge.train import token_cache
+    from dataforge.train.recipe import chat_format
+
+    copy = tmp_path / "tok"
+    shutil.copytree(tiny_model, copy)
+    recipe, _ = load_recipe("tiny-cpu", [f"model.name={copy}", f"data.train={CHAT}"])
+
+    def key(data_sha="a" * 64):
+        tok = AutoTokenizer.from_pretrained(copy)
+        fmt = chat_format(recipe, tok)
+        return token_cache.cache_key(token_cache.key_parts(recipe, {CHAT: data_sha}, tok, tok.chat_template,
+                                                           fmt.stop_ids))
+
+    base = key()
+    assert key() == base
+    assert key("b" * 64) != base
+    config = copy / "tokenizer_config.json"
+    config.write_text(config.read_text().rstrip()[:-1] + ', "dataforge_test": 1}')  # one more key in a file
+    changed = key()
+    assert changed != base
+    monkeypatch.setattr(token_cache, "__version__", "0.0.0-other")
+    assert key() not in (base, changed)
