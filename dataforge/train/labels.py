@@ -150,7 +150,7 @@ def check_rows(datasets: list, stop_ids: list[int], max_length: int, assistant_o
             report.trained_tokens += sum(mask)
             report.longest = max(report.longest, length)
             report.truncated += length > max_length
-            path = paths[row["source"]] if paths and 0 <= row["source"] < len(paths) else "<row>"
+            path = paths[row["source"]] if paths and 0 <= row["source"] < len(paths) else "<val record>"
             at = (path, row["line"] if row["line"] >= 0 else None)
             report.problems.extend(_row_problems(ids, mask, row["trained"], length, max_length, stops,
                                                  assistant_only, at))

@@ -269,7 +269,7 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
     train_ds, val_ds = trainer_rows(data.train), trainer_rows(data.val)
     if recipe.data.streaming and isinstance(train_ds, Dataset):  # the cache, read row by row (memory-mapped)
         train_ds = train_ds.to_iterable_dataset()
-    val_recs = data.val is not None
+    has_val = data.val is not None
     trainer = build_trainer(recipe, run, model, tokenizer, peft_config(recipe, tokenizer_path), train_ds, val_ds,
                             callbacks, quiet)
     manifest.trainable_params, manifest.total_params = count_params(trainer.model)
@@ -282,7 +282,7 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
     trainer.save_model(str(run.adapter_dir))
     tokenizer.save_pretrained(str(run.adapter_dir))
     history = trainer.state.log_history
-    metrics = {"train": result.metrics, "eval": final_eval(trainer, history) if val_recs else None,
+    metrics = {"train": result.metrics, "eval": final_eval(trainer, history) if has_val else None,
                "log_history": history}
     run.metrics_path.write_text(json.dumps(metrics, indent=2, default=str) + "\n", encoding="utf-8")
     manifest.status = "completed"
