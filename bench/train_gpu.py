@@ -2,12 +2,14 @@
 
 Model: a random-init Llama-3-8B-shaped model (nothing downloaded), saved once to --work and loaded in 4-bit NF4
 like any checkpoint. Data: the sample chats repeated, tokenised by a BPE tokenizer trained on them.
-dataforge runs: QLoRA r=16 on all linear layers, gradient checkpointing, max_length 2048, packing off and on,
-batch 1 and 2. Baseline: the usual tutorial path (BitsAndBytesConfig, peft.prepare_model_for_kbit_training, the
-same LoRA) handed to SFTTrainer with TRL's default settings, at the same batch sizes and max_length.
+dataforge runs: QLoRA r=16 on all linear layers, gradient checkpointing, max_length 2048, each train.packing mode
+of --packing (none, bfd, padding_free), batch 1 and 2. Baseline: the usual tutorial path (BitsAndBytesConfig,
+peft.prepare_model_for_kbit_training, the same LoRA) handed to SFTTrainer with TRL's default settings, at the same
+batch sizes and max_length.
 
     python bench/train_gpu.py                # on an H200: tokens/s, MFU, peak memory, plan estimate
     python bench/train_gpu.py --smoke        # CPU, tiny shapes, two steps: proves the script runs
+    python bench/train_gpu.py --packing padding_free --batches 2   # one mode, one batch size
 
 Targets (the issue): >= 1.5x the baseline's tokens/s, peak <= 7.4 GiB at batch 2, plan within +-15% of the peak.
 MFU counts 4N+attention FLOPs per token (forward plus backward through activations; the frozen base has no weight
@@ -45,6 +47,8 @@ def build_assets(work: Path, shape: dict, seed: int = 0) -> Path:
         return out
     samples = [str(ROOT / "sample_data" / f) for f in ("chat_tr.jsonl", "instructions_tr.jsonl")]
     tok = build_tokenizer(texts_of(samples), out)
+    # the tokenizer's 8192 ids must fit the embedding (the smoke shape's 1024 did not: index out of range)
+    shape = {**shape, "vocab_size": max(shape["vocab_size"], len(tok))}
     config = LlamaConfig(eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, bos_token_id=None, **shape)
     torch.manual_seed(seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -56,10 +60,9 @@ def build_assets(work: Path, shape: dict, seed: int = 0) -> Path:
 
 
 def examples(repeat: int):
-    from dataforge.train.data import load_examples
+    from dataforge.train.data import load_records
 
-    base = load_examples([str(ROOT / "sample_data" / f) for f in ("chat_tr.jsonl", "instructions_tr.jsonl")])
-    return base * repeat
+    return load_records([str(ROOT / "sample_data" / f) for f in ("chat_tr.jsonl", "instructions_tr.jsonl")]) * repeat
 
 
 class Clock:
@@ -113,11 +116,17 @@ def measure(trainer, clock, warmup: int, leftover: int) -> dict:
             "peak_gib": peak}
 
 
-def dataforge_run(model_dir: Path, work: Path, data, batch: int, packing: bool, args) -> dict:
+def dataforge_run(model_dir: Path, work: Path, data, batch: int, packing: str, args) -> dict:
+    """dataforge's recipe as `train` builds it: the rows its encoding gives (cut at max_length), the attention
+    backend `auto` picks, the packing probe, and its trainer."""
+    from datasets import Dataset
+
+    from dataforge.run.loading import load_tokenizer
+    from dataforge.run.run_dir import RunDir
     from dataforge.train.chat_template import choose_template
-    from dataforge.train.data import to_dataset
-    from dataforge.train.model import load_model, load_tokenizer, peft_config
+    from dataforge.train.model import load_model, packing_isolation, peft_config, resolve_attention
     from dataforge.train.plan import GiB, estimate
+    from dataforge.train.recipe import chat_format
     from dataforge.train.recipes import load_recipe
     from dataforge.train.trainer import build_trainer
 
@@ -127,23 +136,32 @@ def dataforge_run(model_dir: Path, work: Path, data, batch: int, packing: bool, 
                                       "train.report_to=none", "train.save_steps=100000", "train.logging_steps=1",
                                       "train.precision=auto"])
     leftover = free_memory()
-    tok = load_tokenizer(str(model_dir), False)
-    choose_template(tok, None, False, True)
-    trainer = build_trainer(recipe, work / "df", load_model(recipe, str(model_dir)), tok,
-                            peft_config(recipe, str(model_dir)), to_dataset(data), None, [clock := Clock()], True)
+    tok = load_tokenizer(str(model_dir))
+    choose_template(tok, None, False)
+    fmt = chat_format(recipe, tok)
+    encoded = [fmt.encode(r) for r in data]
+    rows = Dataset.from_dict({"input_ids": [i[: args.seq] for i, _ in encoded],
+                              "assistant_masks": [m[: args.seq] for _, m in encoded]})
+    attn = resolve_attention(recipe, str(model_dir))
+    model = load_model(recipe, str(model_dir), attn)
+    isolated = packing_isolation(recipe, model, attn, print)
+    trainer = build_trainer(recipe, RunDir(work / "df"), model, tok, peft_config(recipe, str(model_dir)), rows, None,
+                            [clock := Clock()], True)
     result = measure(trainer, clock, args.warmup, leftover)
     cfg = json.loads((model_dir / "config.json").read_text())
     result["plan_gib"] = estimate(recipe, cfg).total / GiB
+    result["attn"], result["records_isolated"] = attn, isolated
     return result
 
 
 def baseline_run(model_dir: Path, work: Path, data, batch: int, args) -> dict:
     import torch
+    from datasets import Dataset
     from peft import LoraConfig, prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
     from trl import SFTConfig, SFTTrainer
 
-    from dataforge.train.data import to_dataset
+    from dataforge.train.data import chat
 
     leftover = free_memory()
     bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
@@ -155,7 +173,8 @@ def baseline_run(model_dir: Path, work: Path, data, batch: int, args) -> dict:
     config = SFTConfig(output_dir=str(work / "baseline"), per_device_train_batch_size=batch, max_steps=args.steps,
                        max_length=args.seq, bf16=True, use_cpu=not torch.cuda.is_available(), logging_steps=1,
                        save_strategy="no", report_to="none", disable_tqdm=True)
-    trainer = SFTTrainer(model=model, args=config, train_dataset=to_dataset(data),
+    messages = Dataset.from_list([{"messages": chat(r)} for r in data])
+    trainer = SFTTrainer(model=model, args=config, train_dataset=messages,
                          processing_class=AutoTokenizer.from_pretrained(model_dir), peft_config=lora,
                          callbacks=[clock := Clock()])
     return measure(trainer, clock, args.warmup, leftover)
@@ -182,6 +201,8 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=None, help="steps left out of the timing (default 3, smoke 1)")
     ap.add_argument("--seq", type=int, default=None, help="max_length (default 2048, smoke 128)")
     ap.add_argument("--batches", default="1,2", help="batch sizes to run, e.g. 2 (to split the work over calls)")
+    ap.add_argument("--packing", default="none,bfd,padding_free", help="train.packing modes to run, e.g. bfd")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the plain TRL runs (ratios need them)")
     ap.add_argument("--json", help="write the results here as JSON")
     args = ap.parse_args()
     shape = SMOKE if args.smoke else LLAMA3_8B
@@ -194,11 +215,12 @@ def main() -> int:
 
     rows = []
     for batch in [int(b) for b in args.batches.split(",")]:
-        for packing in (False, True):
+        for packing in args.packing.split(","):
             r = dataforge_run(model_dir, work, data, batch, packing, args)
-            rows.append({"run": f"dataforge packing={'on' if packing else 'off'}", "batch": batch, **r})
-        base = baseline_run(model_dir, work, data, batch, args)
-        rows.append({"run": "baseline: TRL defaults", "batch": batch, **base})
+            rows.append({"run": f"dataforge packing={packing}", "batch": batch, **r})
+        if not args.no_baseline:
+            base = baseline_run(model_dir, work, data, batch, args)
+            rows.append({"run": "baseline: TRL defaults", "batch": batch, **base})
     for r in rows:
         r["mfu"] = mfu(r, shape, args.seq)
     report(rows, args)
@@ -208,14 +230,14 @@ def main() -> int:
 
 
 def report(rows: list[dict], args) -> None:
-    print(f"{'run':<28} {'batch':>5} {'tokens/s':>10} {'vs base':>8} {'MFU':>6} {'peak GiB':>9} {'plan GiB':>9} "
+    print(f"{'run':<32} {'batch':>5} {'tokens/s':>10} {'vs base':>8} {'MFU':>6} {'peak GiB':>9} {'plan GiB':>9} "
           f"{'plan/peak':>9}")
     base = {r["batch"]: r["tokens_per_s"] for r in rows if r["run"].startswith("baseline")}
     for r in rows:
-        ratio = r["tokens_per_s"] / base[r["batch"]]
+        ratio = r["tokens_per_s"] / base[r["batch"]] if r["batch"] in base else float("nan")
         peak, plan = r.get("peak_gib"), r.get("plan_gib")
         fmt = lambda v, spec: "n/a" if v is None else format(v, spec)  # noqa: E731
-        print(f"{r['run']:<28} {r['batch']:>5} {r['tokens_per_s']:>10.0f} {ratio:>7.2f}x {fmt(r['mfu'], '6.1%'):>6} "
+        print(f"{r['run']:<32} {r['batch']:>5} {r['tokens_per_s']:>10.0f} {ratio:>7.2f}x {fmt(r['mfu'], '6.1%'):>6} "
               f"{fmt(peak, '9.2f'):>9} {fmt(plan, '9.2f'):>9} "
               f"{fmt(plan / peak if plan and peak else None, '9.2f'):>9}")
     print(f"steps {args.steps} (first {args.warmup} not timed), max_length {args.seq}; targets: >= 1.50x baseline, "

@@ -266,10 +266,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     recipe, _ = load_recipe(args.recipe, list(args.overrides))
     plan = estimate(recipe, model_config(recipe))
+    from dataforge.train import data_plan
+
+    why_not = "--no-data" if args.no_data else data_plan.unavailable(recipe)
+    data = data_plan.data_plan(recipe, _sayer(args)) if why_not is None else None
     if args.json:
-        _emit_json(plan.as_json())
+        _emit_json({**plan.as_json(), "data": data.as_json() if data else None, "data_skipped": why_not})
     else:
         print(render(plan, recipe))
+        print(data_plan.render(data, recipe) if data else f"data: no token counts ({why_not})")
     return 0
 
 
@@ -286,10 +291,13 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_plan(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("plan", help="GPU memory estimate of a recipe from the model config alone")
+    p = sub.add_parser("plan", help="GPU memory estimate of a recipe from the model config alone; steps, tokens and "
+                       "padding from the data's real token counts when a tokenizer is available")
     p.add_argument("recipe", metavar="RECIPE", help="recipe YAML, or a shipped recipe's name")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="override recipe keys")
     p.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    p.add_argument("--no-data", action="store_true", help="skip the data figures (no tokenizing)")
+    p.add_argument("-q", "--quiet", action="store_true")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -348,6 +356,36 @@ def cmd_runs(args: argparse.Namespace) -> int:
     for row in [list(COLUMNS)] + table:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from dataforge.train import token_cache
+
+    if args.action == "ls":
+        rows = token_cache.list_entries()
+        if args.json:
+            _emit_json(rows)
+            return 0
+        if not rows:
+            print(f"no tokenized data cached in {token_cache.tokenized_root()}")
+        for r in rows:
+            print(f"{r['key']}  {r['bytes'] / 1024**2:9.1f} MiB  {r['created']}  {r['train_rows']} rows  "
+                  f"max_length={r['max_length']} packing={r['packing']}  {', '.join(r['files'])}")
+        return 0
+    if not args.keys and not args.all:
+        raise UsageError("cache rm: name the KEY(s) to remove (from `dataforge cache ls`), or --all")
+    for key in token_cache.remove(args.keys, everything=args.all):
+        _say(args, f"removed {key}")
+    return 0
+
+
+def _add_cache(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("cache", help="the tokenized-data cache: ls lists entries, rm KEY... (or --all) removes them")
+    p.add_argument("action", choices=["ls", "rm"])
+    p.add_argument("keys", nargs="*", metavar="KEY", help="rm: entry keys (a unique prefix is enough)")
+    p.add_argument("--all", action="store_true", help="rm: every entry")
+    p.add_argument("--json", action="store_true", help="ls: print the entries as JSON")
+    p.add_argument("-q", "--quiet", action="store_true")
 
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
@@ -547,6 +585,7 @@ COMMANDS: dict[str, tuple[Callable, Callable[[argparse.Namespace], int]]] = {
     "split": (_add_split, cmd_split),
     "train": (_add_train, cmd_train),
     "plan": (_add_plan, cmd_plan),
+    "cache": (_add_cache, cmd_cache),
     "evaluate": (_add_evaluate, cmd_evaluate),
     "export": (_add_export, cmd_export),
     "generate": (_add_generate, cmd_generate),

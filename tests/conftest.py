@@ -6,6 +6,14 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# the tokenized cache of the tests goes to a temporary folder, never to the user's ~/.cache/dataforge
+if "DATAFORGE_TOKEN_CACHE" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["DATAFORGE_TOKEN_CACHE"] = tempfile.mkdtemp(prefix="dataforge-token-cache-")
+    atexit.register(shutil.rmtree, os.environ["DATAFORGE_TOKEN_CACHE"], True)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"

@@ -74,9 +74,24 @@ class IA3Section(_Strict):
                                            description="Of those, the feed-forward ones (scaled on their input).")
 
 
+class TrainSource(_Strict):
+    """One weighted source of a training mix: `- {path: a.jsonl, weight: 0.7}`."""
+
+    path: str = Field(description="The file (.jsonl/.json/.parquet, any supported format).")
+    weight: float | None = Field(None, gt=0, allow_inf_nan=False,
+                                 description="Share of the mix (weights are normalised). Either every source of "
+                                 "data.train has one or none does.")
+    epochs: float = Field(1.0, gt=0, allow_inf_nan=False,
+                          description="Passes over this source: 2 repeats every record twice, 0.5 draws half.")
+    max_records: int | None = Field(None, gt=0, description="Use at most this many of the source's records (a "
+                                    "seeded draw); the rest are counted as not drawn.")
+
+
 class DataSection(_Strict):
-    train: list[str] = Field(default_factory=list, description="Training files (.jsonl/.json/.parquet, any "
-                             "supported format). A single path is accepted too.")
+    train: list[str | TrainSource] = Field(
+        default_factory=list, description="Training files (.jsonl/.json/.parquet, any supported format): paths, or "
+        "weighted sources {path, weight, epochs, max_records} mixed by a seeded sampler (see Mixes in "
+        "docs/train.md). A single path is accepted too.")
     val: list[str] = Field(default_factory=list, description="Validation files; unset: split val_fraction off.")
     val_fraction: float = Field(0.1, ge=0, lt=1, description="Held out from train when data.val is unset (0: "
                                 "no eval, and early stopping is off).")
@@ -84,11 +99,33 @@ class DataSection(_Strict):
         "auto", description="Input format of every data file.")
     allow_extra: bool = Field(False, description="Accept unknown top-level fields in the data files (kept under "
                               "meta, never trained on), as --allow-extra does in the other commands.")
+    streaming: bool = Field(False, description="Read the training files lazily while training instead of into "
+                            "memory: memory stays flat however large the data. Needs train.max_steps, and data.val or "
+                            "data.val_fraction=0 (a near-duplicate-aware split needs every record at once).")
+    cache: bool = Field(True, description="Keep the tokenized data in $DATAFORGE_CACHE/tokenized/<key>/ and reuse it "
+                        "when the data, tokenizer, chat template, max_length, packing and dataforge version are the "
+                        "same (`dataforge cache ls|rm`).")
 
     @field_validator("train", "val", mode="before")
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
-        return [v] if isinstance(v, str) else ([] if v is None else v)
+        return [v] if isinstance(v, (str, dict)) else ([] if v is None else v)
+
+    @model_validator(mode="after")
+    def _weights_all_or_none(self) -> DataSection:
+        weighted = [s.weight is not None for s in self.sources()]
+        if any(weighted) and not all(weighted):
+            raise ValueError("data.train: give every source a weight or none (a source without a weight has no "
+                             "share of the mix)")
+        return self
+
+    def sources(self) -> list[TrainSource]:
+        """data.train as sources (a plain path is a source of weight None, one epoch, no cap)."""
+        return [TrainSource(path=s) if isinstance(s, str) else s for s in self.train]
+
+    @property
+    def train_paths(self) -> list[str]:
+        return [s.path for s in self.sources()]
 
 
 class ChatSection(_Strict):
@@ -122,7 +159,11 @@ class TrainSection(_Strict):
                        "(8-bit states, paged to CPU on spikes), adamw_torch on CPU.")
     gradient_checkpointing: bool = Field(True, description="Recompute activations in backward: far less memory, "
                                          "about 30% more compute.")
-    packing: bool = Field(False, description="Pack several records into each max_length sequence (BFD).")
+    packing: Literal["none", "bfd", "padding_free"] = Field(
+        "none", description="none: one record per row, padded to the batch's longest; bfd: records packed into "
+        "max_length rows by best-fit decreasing (TRL); padding_free: each batch's records concatenated with no "
+        "padding. bfd and padding_free keep records apart through position_ids, which needs an attention backend "
+        "that honours them (checked on the loaded model: padding_free refuses one that does not, bfd warns).")
     assistant_only_loss: bool = Field(True, description="Loss only on the assistant's content and end-of-turn "
                                       "token, found by rendering the model's own template (no {% generation %} "
                                       "markers needed).")
@@ -149,6 +190,12 @@ class TrainSection(_Strict):
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
+
+    @field_validator("packing", mode="before")
+    @classmethod
+    def _packing_bool(cls, v: Any) -> Any:
+        # recipes and runs from before the three modes said true/false (true was TRL's BFD)
+        return {True: "bfd", False: "none"}.get(v, v) if isinstance(v, bool) else v
 
     @field_validator("max_steps")
     @classmethod
@@ -194,6 +241,17 @@ class Recipe(_Strict):
             raise ValueError("method qlora needs quant.load_in_4bit=true (or use method=lora)")
         if self.method != "qlora" and self.quant.load_in_4bit:
             raise ValueError(f"quant.load_in_4bit=true is for method qlora, not {self.method}")
+        if self.method in PROMPT_METHODS and self.train.packing != "none":
+            # PEFT's prompt-learning models drop position_ids ("Position ids are not supported"), so packed records
+            # would attend to each other and to the virtual tokens of the record before
+            raise ValueError(f"train.packing={self.train.packing} cannot keep records apart with method "
+                             f"{self.method} (PEFT ignores position_ids for prompt learning): set train.packing=none")
+        if self.data.streaming and self.train.max_steps < 0:
+            raise ValueError("data.streaming=true needs train.max_steps: a stream has no length to count epochs "
+                             "by; set train.max_steps=N (plan prints the steps per epoch)")
+        if self.data.streaming and not self.data.val and self.data.val_fraction > 0:
+            raise ValueError("data.streaming=true cannot split data.val_fraction off (the near-duplicate-aware "
+                             "split needs every record at once): give data.val=FILE or set data.val_fraction=0")
         return self
 
     @property

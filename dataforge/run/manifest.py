@@ -27,7 +27,7 @@ from dataforge.errors import InputError
 from dataforge.io import AtomicWriter
 from dataforge.run.config import Recipe
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 PACKAGES = ("torch", "transformers", "peft", "trl", "accelerate", "datasets", "bitsandbytes", "tokenizers")
 Status = Literal["running", "completed", "interrupted", "failed"]
 
@@ -55,6 +55,37 @@ class BaseModelRef(_Strict):
                       "tiny model built in base_model/)")
 
 
+class SourceInfo(_Strict):
+    """One source of the training mix: what was asked of it and what it gave."""
+
+    path: str
+    sha256: str
+    records: int = Field(description="valid training records in the file (held-out val records excluded)")
+    weight: float | None = Field(None, description="the recipe's weight (null: no weights, files concatenated)")
+    epochs: float = 1.0
+    max_records: int | None = None
+    requested_share: float | None = Field(None, description="weight / sum of weights")
+    realised_share: float = Field(description="rows / all rows of the mix")
+    rows: int = Field(description="rows it gave the mix, repeats (epochs > 1) included")
+    used: int = Field(description="distinct records that trained")
+    not_drawn: int = Field(description="records the mix did not draw (weight share or max_records): counted, not "
+                           "lost")
+
+
+class TokenCacheInfo(_Strict):
+    key: str
+    path: str
+    hit: bool = Field(description="true: the rows were read from the cache, tokenizing skipped")
+    parts: dict[str, Any] = Field(description="what the key is made of: data sha256 and mix, tokenizer files' "
+                                  "sha256, chat template, max_length, packing, dataforge version")
+
+
+class PackingInfo(_Strict):
+    mode: Literal["none", "bfd", "padding_free"]
+    records_isolated: bool | None = Field(None, description="probe on the loaded model: packed records gave the "
+                                          "same logits as each record alone (null: no packing, not probed)")
+
+
 class DataInfo(_Strict):
     train: list[FileRef]
     val: list[FileRef] = Field(default_factory=list, description="data.val files, when the recipe names them")
@@ -63,6 +94,18 @@ class DataInfo(_Strict):
     train_records: int
     val_records: int
     val_from: str = Field(description="data.val, or val_fraction=F (near-duplicate clusters kept on one side)")
+    sources: list[SourceInfo] = Field(default_factory=list, description="the mix, one entry per data.train source")
+    streaming: bool = False
+
+
+class SourceGate(_Strict):
+    """The gate on one source of a mix (its own report under quality/sources/)."""
+
+    path: str
+    passed: bool
+    report_json: str
+    records: int | None = None
+    failed_checks: list[str] = Field(default_factory=list)
 
 
 class GateInfo(_Strict):
@@ -73,6 +116,8 @@ class GateInfo(_Strict):
     report_html: str | None = None
     records: int | None = None
     failed_checks: list[str] = Field(default_factory=list)
+    sources: list[SourceGate] = Field(default_factory=list, description="a mix of several sources: each one's own "
+                                      "gate; the fields above are the gate on the whole mix")
 
 
 class ChatTemplateInfo(_Strict):
@@ -117,8 +162,8 @@ class ServiceRecord(_Strict):
 
 
 class Manifest(_Strict):
-    schema_version: Literal[2] = Field(SCHEMA_VERSION, description="2; a run of another version is refused with "
-                                       "one clear error")
+    schema_version: Literal[3] = Field(SCHEMA_VERSION, description="3 (3 added the mix, the token cache and "
+                                       "packing); a run of another version is refused with one clear error")
     status: Status = Field("running", description="running, completed, interrupted (stopped by a signal or "
                            "Ctrl-C), failed (an error; see `error`); `dataforge runs` shows a running run whose "
                            "process is gone as interrupted")
@@ -135,9 +180,15 @@ class Manifest(_Strict):
     process: Process | None = Field(None, description="{pid, host} of the training process")
     base_model: BaseModelRef | None = Field(None, description="{name: model.name or null, path: what was loaded}")
     quality_gate: GateInfo | None = Field(None, description="{skipped} or {passed, report_json, report_sha256, "
-                                          "report_html, records, failed_checks}")
+                                          "report_html, records, failed_checks, sources: each source's gate}")
     data: DataInfo | None = Field(None, description="{train, val: [{path, sha256, bytes}], val_split: val.jsonl's "
-                                  "{path, sha256, bytes}, train_records, val_records, val_from}")
+                                  "{path, sha256, bytes}, train_records, val_records, val_from, sources: the mix "
+                                  "[{path, sha256, records, weight, epochs, max_records, requested_share, "
+                                  "realised_share, rows, used, not_drawn}], streaming}")
+    token_cache: TokenCacheInfo | None = Field(None, description="{key, path, hit, parts} of the tokenized cache "
+                                               "entry (null: data.cache=false)")
+    packing: PackingInfo | None = Field(None, description="{mode, records_isolated}: train.packing and whether "
+                                        "the attention backend kept packed records apart (probed)")
     chat_template: ChatTemplateInfo | None = Field(None, description="{source, template: the Jinja text trained "
                                                    "with, end_of_turn: [tokens], system_role, system_policy, "
                                                    "folded_records, default_system, default_system_policy, "

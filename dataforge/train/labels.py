@@ -132,3 +132,51 @@ def _note(fmt: ChatFormat, example: Record) -> str:
 def _piece(tokenizer, ids: list[int], trained: bool | None) -> str:
     text = tokenizer.decode(ids) if ids else ""
     return f"⟦{text}⟧" if trained and text else text
+
+
+def check_rows(datasets: list, stop_ids: list[int], max_length: int, assistant_only: bool = True,
+               limit: int | None = None, paths: list[str] | None = None) -> MaskReport:
+    """The label-mask check on the tokenized rows training is given (fresh or from the cache): rows are already cut
+    at max_length, with their full `length` and `trained` token counts kept, so the same failures are found as on
+    the records: no token with loss, a turn whose end-of-turn token carries none, truncation that removes every
+    assistant token. A turn cut by truncation has lost its end of turn on purpose and is not a failure."""
+    report = MaskReport()
+    stops = set(stop_ids)
+    left = limit
+    for ds in datasets:
+        if ds is None or left == 0:
+            continue
+        n = len(ds) if left is None else min(len(ds), left)
+        for row in ds.select(range(n)) if n < len(ds) else ds:
+            report.records += 1
+            ids, mask, length = row["input_ids"], row["assistant_masks"], row["length"]
+            report.tokens += len(ids)
+            report.trained_tokens += sum(mask)
+            report.longest = max(report.longest, length)
+            report.truncated += length > max_length
+            path = paths[row["source"]] if paths and 0 <= row["source"] < len(paths) else "<val record>"
+            at = (path, row["line"] if row["line"] >= 0 else None)
+            report.problems.extend(_row_problems(ids, mask, row["trained"], length, max_length, stops,
+                                                 assistant_only, at))
+        if left is not None:
+            left -= n
+    if report.problems:
+        raise DataError(f"label-mask check failed on {len({(p.path, p.line) for p in report.problems})} of "
+                        f"{report.records} records", report.problems)
+    return report
+
+
+def _row_problems(ids, mask, trained, length, max_length, stops, assistant_only, at) -> list[Problem]:
+    if not trained:
+        return [Problem(*at, "messages", "no token carries loss: the record has no assistant turn, or the chat "
+                        "template renders its assistant turns as nothing: add an assistant message")]
+    if not any(mask):
+        return [Problem(*at, "messages", f"truncation at train.max_length={max_length} removes every assistant "
+                        f"token (record is {length} tokens): raise train.max_length or shorten the record")]
+    problems = []
+    for n, (start, end) in enumerate(spans(mask) if assistant_only else [(0, len(ids))]):
+        cut = length > max_length and end == len(ids)
+        if not cut and not stops & set(ids[start:end]):
+            problems.append(Problem(*at, f"assistant turn {n + 1}", "the end-of-turn/EOS token carries no loss, so "
+                                    "the model never learns to stop: name the right one with chat.end_of_turn"))
+    return problems

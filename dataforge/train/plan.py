@@ -186,7 +186,7 @@ def model_config(recipe: Recipe) -> dict:
     if name is None:  # the tiny demo model train builds: its vocabulary is the BPE trained on data.train
         from dataforge.train.tiny import TINY_LLAMA, texts_of, train_bpe
 
-        return {**TINY_LLAMA, "vocab_size": train_bpe(texts_of(recipe.data.train)).get_vocab_size()}
+        return {**TINY_LLAMA, "vocab_size": train_bpe(texts_of(recipe.data.train_paths)).get_vocab_size()}
     from dataforge.run.loading import resolve_model_source
 
     name = resolve_model_source(name, "model.name")  # a GGUF: its cached HF folder (converted once)

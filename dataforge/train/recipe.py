@@ -19,15 +19,13 @@ from dataforge.run.config import Recipe
 from dataforge.run.manifest import (
     BaseModelRef,
     ChatTemplateInfo,
-    DataInfo,
     GateInfo,
     LabelCheck,
-    file_ref,
+    PackingInfo,
     new_manifest,
     sha256,
 )
 from dataforge.run.run_dir import RunDir
-from dataforge.train.data import load_records, split_records, write_chat_jsonl
 
 # Set by launch.py for the workers it starts: the gate report it wrote in the run directory and that file's
 # sha256. A worker accepts the verdict only when the file is this run's own report, unchanged, and says passed.
@@ -41,7 +39,7 @@ def check_inputs(recipe: Recipe, resume: bool) -> RunDir:
 
     if not recipe.data.train:
         raise UsageError("data.train: empty: name at least one training file, e.g. data.train=data.jsonl")
-    for key, paths in (("data.train", recipe.data.train), ("data.val", recipe.data.val)):
+    for key, paths in (("data.train", recipe.data.train_paths), ("data.val", recipe.data.val)):
         for p in paths:
             if not Path(p).is_file():
                 raise UsageError(f"{key}: {p}: no such file")
@@ -54,7 +52,7 @@ def check_inputs(recipe: Recipe, resume: bool) -> RunDir:
     run = RunDir(recipe.run_dir)
     if run.path.exists() and not run.path.is_dir():
         raise UsageError(f"output_dir: {run.path} is a file, not a folder: pick another output_dir or name")
-    inputs = {Path(p).resolve() for p in recipe.data.train + recipe.data.val}
+    inputs = {Path(p).resolve() for p in recipe.data.train_paths + recipe.data.val}
     if any(i == run.path.resolve() or run.path.resolve() in i.parents for i in inputs):
         raise UsageError(f"output_dir: {run.path} holds the training data: the run would write over its inputs; "
                          "pick another output_dir")
@@ -76,7 +74,7 @@ def resolve_base_model(recipe: Recipe, run: RunDir, say: Say = silent) -> BaseMo
         return BaseModelRef(name=recipe.model.name, path=resolve_model_source(recipe.model.name, say=say))
     from dataforge.train.tiny import build_tiny, texts_of
 
-    build_tiny(run.base_model_dir, texts_of(recipe.data.train), seed=recipe.seed)
+    build_tiny(run.base_model_dir, texts_of(recipe.data.train_paths), seed=recipe.seed)
     return BaseModelRef(name=None, path=run.base_model_dir.name)  # relative: the run folder can be moved
 
 
@@ -91,8 +89,21 @@ def trained_tokenizer(recipe: Recipe, tokenizer_path: str):
     return tokenizer, template, origin
 
 
-def quality_gate(recipe: Recipe, run: RunDir, tokenizer: str, chat_template: str | None = None) -> GateInfo:
+def chat_format(recipe: Recipe, tokenizer):
+    """How records become ids and a loss mask: the template's end-of-turn ids and system handling."""
+    from dataforge.run.chat_format import probe
+    from dataforge.run.end_of_turn import end_of_turn_ids
+    from dataforge.train.assistant_mask import ChatFormat
+
+    return ChatFormat(tokenizer, end_of_turn_ids(tokenizer, recipe.chat.end_of_turn), probe(tokenizer),
+                      recipe.chat.system, recipe.chat.default_system)
+
+
+def quality_gate(recipe: Recipe, run: RunDir, tokenizer: str, chat_template: str | None = None,
+                 say: Say = silent) -> GateInfo:
     """The `dataforge check` suite on the training data; a failure stops the run (exit 1) naming the checks.
+    A mix of several sources is gated per source (quality/sources/N-NAME/) and as a whole (quality/): a source
+    that fails its own gate stops the run even when the mix would pass, since its weight may make it matter more.
     Tokens are counted with `chat_template`, the template training uses, not the tokenizer's own: SmolLM2's own
     adds a default system prompt that a forced ChatML does not, and the two counts of truncated records differed
     (175 against 149 of 600)."""
@@ -100,21 +111,40 @@ def quality_gate(recipe: Recipe, run: RunDir, tokenizer: str, chat_template: str
         from dataforge.quality.gate import run_gate
     except ImportError as exc:
         raise MissingDependency(exc.name or "polars", "quality") from None
+    from dataforge.run.manifest import SourceGate
+
     if chat_template is None:
         chat_template = trained_tokenizer(recipe, tokenizer)[1]
-    result = run_gate(recipe.data.train + recipe.data.val, suite=recipe.gate.suite,
-                      report_dir=str(run.quality_dir), tokenizer=tokenizer,
-                      max_seq_len=recipe.train.max_length, lang=recipe.gate.lang, chat_template=chat_template,
-                      chat_system=recipe.chat.system, default_system=recipe.chat.default_system,
-                      allow_extra=recipe.data.allow_extra)
+
+    def gate(paths: list[str], report_dir: Path):
+        return run_gate(paths, suite=recipe.gate.suite, report_dir=str(report_dir), tokenizer=tokenizer,
+                        max_seq_len=recipe.train.max_length, lang=recipe.gate.lang, chat_template=chat_template,
+                        chat_system=recipe.chat.system, default_system=recipe.chat.default_system,
+                        allow_extra=recipe.data.allow_extra)
+
+    sources = []
+    paths = recipe.data.train_paths
+    if len(paths) > 1:
+        for i, path in enumerate(paths):
+            res = gate([path], run.quality_dir / "sources" / f"{i}-{Path(path).stem}")
+            sources.append(SourceGate(path=path, passed=res.passed, report_json=res.report_json,
+                                      records=res.summary.get("records"), failed_checks=list(res.failed_checks)))
+            say(f"quality gate: source {path}: {'passed' if res.passed else 'FAILED'} ({res.report_html})")
+    result = gate(paths + recipe.data.val, run.quality_dir)
     failed = list(result.failed_checks)
-    gate = GateInfo(skipped=False, passed=result.passed, report_json=result.report_json,
-                    report_sha256=sha256(result.report_json), report_html=result.report_html,
-                    records=result.summary.get("records"), failed_checks=failed)
-    if not result.passed:
-        raise DataError(f"quality gate failed: {', '.join(failed) or 'no valid records'}: see {result.report_html}; "
-                        "fix the data with `dataforge clean`, or pass --skip-gate to train anyway (recorded)")
-    return gate
+    gate_info = GateInfo(skipped=False, passed=result.passed and all(s.passed for s in sources),
+                         report_json=result.report_json, report_sha256=sha256(result.report_json),
+                         report_html=result.report_html, records=result.summary.get("records"),
+                         failed_checks=failed, sources=sources)
+    bad = [f"{s.path} ({', '.join(s.failed_checks) or 'no valid records'})" for s in sources if not s.passed]
+    if not result.passed or bad:
+        what = ", ".join(failed) or "no valid records"
+        if sources:
+            what = ", ".join(([f"the mix ({what})"] if not result.passed else []) + bad)
+        raise DataError(f"quality gate failed: {what}: see {result.report_html}"
+                        f"{' and quality/sources/' if bad else ''}; fix the data with `dataforge clean`, or pass "
+                        "--skip-gate to train anyway (recorded)")
+    return gate_info
 
 
 def launched_gate(run: RunDir) -> GateInfo | None:
@@ -198,54 +228,49 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
         manifest.quality_gate = GateInfo(skipped=True)
         say("quality gate: skipped (--skip-gate), recorded in the manifest")
     elif manifest.quality_gate is None:
-        manifest.quality_gate = quality_gate(recipe, run, tokenizer_path, template)
+        manifest.quality_gate = quality_gate(recipe, run, tokenizer_path, template, say)
         say(f"quality gate: passed ({manifest.quality_gate.report_html})")
 
-    # 3. data, any supported format; the held-out records are kept in the run for evaluate
-    records = load_records(recipe.data.train, recipe.data.format, recipe.data.allow_extra)
-    if recipe.data.val:
-        train_recs, val_recs = records, load_records(recipe.data.val, recipe.data.format, recipe.data.allow_extra)
-        val_from = "data.val"
-    else:
-        train_recs, val_recs = split_records(records, recipe.data.val_fraction, recipe.seed)
-        val_from = f"val_fraction={recipe.data.val_fraction} (near-duplicate clusters kept on one side)"
-    val_split = file_ref(write_chat_jsonl(val_recs, run.val_path)) if val_recs else None
-    manifest.data = DataInfo(train=[file_ref(p) for p in recipe.data.train],
-                             val=[file_ref(p) for p in recipe.data.val], val_split=val_split,
-                             train_records=len(train_recs), val_records=len(val_recs), val_from=val_from)
-    say(f"data: {len(train_recs)} train records, {len(val_recs)} val records ({val_from})")
+    # 3-4. the template's system handling, then data: sources, val split, the weighted mix, tokenized (or read
+    # from the tokenized cache); the held-out records are kept in the run for evaluate
+    from dataforge.train.prepare import prepare
 
-    # 4. tokenizer and chat template (chosen before the gate) and what it does with system messages
-    from dataforge.run.chat_format import probe
-    from dataforge.run.end_of_turn import end_of_turn_ids
-    from dataforge.train.assistant_mask import ChatFormat
-
-    stop_ids = end_of_turn_ids(tokenizer, recipe.chat.end_of_turn)
-    fmt = ChatFormat(tokenizer, stop_ids, probe(tokenizer), recipe.chat.system, recipe.chat.default_system)
-    check_tool_support(fmt, origin, train_recs + val_recs)
-    manifest.chat_template = template_info(fmt, template, origin, train_recs + val_recs)
+    fmt = chat_format(recipe, tokenizer)
+    stop_ids = fmt.stop_ids
+    check_tool_support(fmt, origin, _every_record(recipe))  # before a long tokenizing pass and any weights
+    assistant_only = recipe.train.assistant_only_loss
+    if recipe.train.show_labels or not recipe.data.cache:
+        _check_records(recipe, fmt, say)  # shown, and failures found before a long tokenizing pass
+    data = prepare(recipe, run, fmt, template, say)
+    manifest.data, manifest.token_cache = data.data, data.cache
+    say(data_summary(manifest.data))
+    manifest.chat_template = template_info(fmt, template, origin, data.folded_records, data.without_system)
     say(system_summary(manifest.chat_template))
 
-    # 5. label-mask check, before any weights are loaded: the same encoding the trainer is given
-    from dataforge.train.labels import check_labels, render_labels
+    # 5. label-mask check on the rows the trainer is given, fresh or cached
+    from datasets import Dataset
 
-    assistant_only = recipe.train.assistant_only_loss
-    for rec in train_recs[: recipe.train.show_labels]:
-        say(render_labels(fmt, rec, recipe.train.max_length, assistant_only))
-    mask = check_labels(train_recs + val_recs, fmt, recipe.train.max_length, assistant_only,
-                        limit=recipe.train.mask_check_records)
+    from dataforge.train.labels import check_rows
+
+    mask = check_rows([data.train if isinstance(data.train, Dataset) else None, data.val],
+                      stop_ids, recipe.train.max_length, assistant_only, limit=recipe.train.mask_check_records,
+                      paths=recipe.data.train_paths)
     manifest.label_check = LabelCheck(**mask.as_json())
     say(mask.summary(recipe.train.max_length))
 
     # 6-8. model, PEFT, trainer
-    from dataforge.train.data import to_token_dataset
-    from dataforge.train.model import load_model, peft_config, resolve_attention
-    from dataforge.train.trainer import build_trainer
+    from dataforge.train.model import load_model, packing_isolation, peft_config, resolve_attention
+    from dataforge.train.trainer import build_trainer, trainer_rows
 
     manifest.attn_implementation = resolve_attention(recipe, base)
     model = load_model(recipe, base, manifest.attn_implementation)
-    train_ds = to_token_dataset(train_recs, fmt, assistant_only)
-    val_ds = to_token_dataset(val_recs, fmt, assistant_only) if val_recs else None
+    manifest.packing = PackingInfo(mode=recipe.train.packing,
+                                   records_isolated=packing_isolation(recipe, model, manifest.attn_implementation,
+                                                                      say))
+    train_ds, val_ds = trainer_rows(data.train), trainer_rows(data.val)
+    if recipe.data.streaming and isinstance(train_ds, Dataset):  # the cache, read row by row (memory-mapped)
+        train_ds = train_ds.to_iterable_dataset()
+    has_val = data.val is not None
     trainer = build_trainer(recipe, run, model, tokenizer, peft_config(recipe, tokenizer_path), train_ds, val_ds,
                             callbacks, quiet)
     manifest.trainable_params, manifest.total_params = count_params(trainer.model)
@@ -258,7 +283,7 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
     trainer.save_model(str(run.adapter_dir))
     tokenizer.save_pretrained(str(run.adapter_dir))
     history = trainer.state.log_history
-    metrics = {"train": result.metrics, "eval": final_eval(trainer, history) if val_recs else None,
+    metrics = {"train": result.metrics, "eval": final_eval(trainer, history) if has_val else None,
                "log_history": history}
     run.metrics_path.write_text(json.dumps(metrics, indent=2, default=str) + "\n", encoding="utf-8")
     manifest.status = "completed"
@@ -278,25 +303,60 @@ def check_tool_support(fmt, origin: str, records) -> None:
         return
     from dataforge.records import has_tools
 
-    with_tools = [r for r in records if has_tools(r)]
-    if with_tools:
-        first = with_tools[0]
+    first, count = None, 0
+    for r in records:  # a stream over the data files: counted, not kept
+        if has_tools(r):
+            first, count = first or r, count + 1
+    if first is not None:
         raise UsageError(f"the chat template ({origin}) cannot render tool calls (it drops the tool definitions, "
-                         f"calls or results), and {len(with_tools)} record(s) have them: set chat.template=chatml "
+                         f"calls or results), and {count} record(s) have them: set chat.template=chatml "
                          "chat.force=true (the built-in template renders tools), use a model whose template supports "
                          "tools, or remove the tool records",
                          [Problem(str(first.source), first.line, "messages", "first record with tool calls")])
 
 
-def template_info(fmt, template: str, origin: str, records) -> ChatTemplateInfo:
+def _every_record(recipe: Recipe):
+    """The records of data.train and data.val as they are read (a stream: nothing is kept)."""
+    from dataforge.validate import iter_records
+
+    d = recipe.data
+    for p in [*d.train_paths, *d.val]:
+        yield from iter_records(p, d.format, allow_extra=d.allow_extra)
+
+
+def _check_records(recipe: Recipe, fmt, say: Say) -> None:
+    """--show-labels, and the label check on the first train.mask_check_records records as they are read: with no
+    cache (or a stream) a template problem shows before a long pass, not in the middle of training."""
+    from itertools import islice
+
+    from dataforge.train.labels import check_labels, render_labels
+    from dataforge.validate import iter_records
+
+    d, t = recipe.data, recipe.train
+    records = (r for p in d.train_paths for r in iter_records(p, d.format, allow_extra=d.allow_extra))
+    first = list(islice(records, max(t.show_labels, t.mask_check_records)))
+    for rec in first[: t.show_labels]:
+        say(render_labels(fmt, rec, t.max_length, t.assistant_only_loss))
+    check_labels(first, fmt, t.max_length, t.assistant_only_loss)
+
+
+def data_summary(info) -> str:
+    text = f"data: {info.train_records} train rows, {info.val_records} val records ({info.val_from})"
+    if len(info.sources) > 1 or any(s.weight or s.epochs != 1 or s.max_records for s in info.sources):
+        text += "; mix " + ", ".join(
+            f"{s.path} {s.rows} rows ({100 * s.realised_share:.1f}%"
+            + (f", asked {100 * s.requested_share:.1f}%" if s.requested_share is not None else "")
+            + f"; {s.not_drawn} not drawn)" for s in info.sources)
+    return text + (" [streaming]" if info.streaming else "")
+
+
+def template_info(fmt, template: str, origin: str, folded: int, without_system: int) -> ChatTemplateInfo:
     """What the manifest records about the template: its text, end-of-turn tokens and system handling."""
     quirks = fmt.quirks
-    changes = [fmt.messages(r)[1] for r in records] if records else []
-    without_system = sum(1 for r in records if not r.messages or r.messages[0].role != "system")
     return ChatTemplateInfo(source=origin, template=template,
                             end_of_turn=[fmt.tokenizer.convert_ids_to_tokens(i) for i in fmt.stop_ids],
                             system_role=quirks.system, system_policy=fmt.system,
-                            folded_records=changes.count("folded"), default_system=quirks.default_system,
+                            folded_records=folded, default_system=quirks.default_system,
                             default_system_policy=fmt.default_system,
                             default_system_records=without_system if quirks.default_system else 0)
 

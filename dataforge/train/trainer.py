@@ -27,6 +27,24 @@ def checkpointing_args(on: bool) -> dict:
     return {name: on, f"{name}_kwargs": {"use_reentrant": False}}
 
 
+def packing_args(mode: str, max_length: int) -> dict:
+    """train.packing as SFTConfig fields. The rows come cut at max_length (prepare.py).
+    none: TRL pads each batch to its longest row. bfd: TRL packs rows into max_length sequences (best-fit
+    decreasing) and, in TRL 1.16, feeds them padding-free with position_ids restarting per record. padding_free: no
+    packing, each batch's rows concatenated with position_ids; TRL wants max_length=None there, because it would not
+    enforce it, and the rows are already cut."""
+    if mode == "bfd":
+        return {"packing": True, "packing_strategy": "bfd", "max_length": max_length}
+    if mode == "padding_free":
+        return {"packing": False, "padding_free": True, "max_length": None}
+    return {"packing": False, "max_length": max_length}
+
+
+def trainer_rows(ds):
+    """Only the columns TRL trains from (the cache's length/source/line stay out of the batches)."""
+    return ds.select_columns(["input_ids", "assistant_masks"]) if ds is not None else None
+
+
 def sft_config(recipe: Recipe, run: RunDir, has_eval: bool, quiet: bool):
     from trl import SFTConfig
 
@@ -44,7 +62,7 @@ def sft_config(recipe: Recipe, run: RunDir, has_eval: bool, quiet: bool):
         per_device_train_batch_size=t.batch_size,
         per_device_eval_batch_size=t.batch_size,
         gradient_accumulation_steps=t.grad_accum,
-        max_length=t.max_length,
+        **packing_args(t.packing, t.max_length),
         lr_scheduler_type=t.lr_scheduler,
         warmup_steps=t.warmup_ratio,  # a float below 1 is a share of the steps (transformers 5)
         weight_decay=t.weight_decay,
@@ -52,7 +70,6 @@ def sft_config(recipe: Recipe, run: RunDir, has_eval: bool, quiet: bool):
         optim=t.optim,
         # prompt-learning methods prepend virtual tokens outside the layers; checkpointing them gains nothing
         **checkpointing_args(t.gradient_checkpointing and recipe.method not in PROMPT_METHODS),
-        packing=t.packing,
         # the datasets come pre-tokenised with their assistant mask (labels.py); TRL's own assistant_only_loss
         # would ask the template for {% generation %} markers instead
         assistant_only_loss=False,

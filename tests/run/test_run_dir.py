@@ -16,7 +16,7 @@ from dataforge.run.run_dir import open_run
 def test_a_trained_run_reads_back_typed(healthy_run):
     run = open_run(healthy_run)
     m = run.manifest
-    assert m.schema_version == 2 and m.status == "completed" and run.status() == "completed"
+    assert m.schema_version == 3 and m.status == "completed" and run.status() == "completed"
     # one typed field from the recipe to evaluate: train.max_length is what training truncated to
     assert run.max_length == m.config.train.max_length == 384
     assert sorted(run.checkpoints()) == [4, 8, 12, 16]
@@ -78,7 +78,7 @@ def _manifest(tmp_path, data: dict) -> Path:
 
 def test_older_layout_is_one_clear_error(tmp_path):
     old = {"manifest_version": 1, "status": "completed", "config": {"train": {"max_length": 256}}}
-    with pytest.raises(InputError, match=r"schema_version: missing, expected 2: this run was written by an older"):
+    with pytest.raises(InputError, match=r"schema_version: missing, expected 3: this run was written by an older"):
         open_run(_manifest(tmp_path, old))
 
 
@@ -109,3 +109,10 @@ def test_not_a_run_directory(tmp_path):
     (tmp_path / "manifest.json").write_text("{bad")
     with pytest.raises(InputError, match="manifest.json:1: manifest: not valid JSON"):
         open_run(tmp_path)
+
+
+def test_a_schema_2_run_from_before_mixes_is_one_clear_error(tmp_path):
+    old = {"schema_version": 2, "status": "completed", "config": {"train": {"packing": True}}}
+    with pytest.raises(InputError, match=r"schema_version: 2, expected 3: this run was written by an older "
+                                         r"dataforge; train it again"):
+        open_run(_manifest(tmp_path, old))

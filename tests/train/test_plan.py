@@ -104,3 +104,42 @@ def test_plan_and_train_count_the_same_parameters(name, tiny_model):
     model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(tiny_model))
     trainable, total = count_params(peft.get_peft_model(model, peft_config(recipe, str(tiny_model))))
     assert (plan.trainable, plan.total_params) == (trainable, total)
+
+
+def test_plan_counts_the_real_tokens_of_the_data(tiny_model, tmp_path, monkeypatch, run_cli):
+    """Rows, tokens and truncation from the data as train encodes it; padding per packing mode; the cache is
+    warmed for the run."""
+    from pathlib import Path
+
+    from transformers import AutoTokenizer
+
+    from dataforge.train.data import load_records
+    from dataforge.train.recipe import chat_format
+
+    monkeypatch.setenv("DATAFORGE_TOKEN_CACHE", str(tmp_path / "cache"))
+    chat = str(Path(__file__).resolve().parents[2] / "sample_data" / "chat_tr.jsonl")
+    args = ["plan", "tiny-cpu", f"model.name={tiny_model}", f"data.train={chat}", "data.val_fraction=0",
+            "train.max_length=128", "train.batch_size=4", "train.grad_accum=2", "--json"]
+    code, out, _ = run_cli(*args)
+    assert code == 0
+    data = json.loads(out)["data"]
+    recipe, _ = load_recipe("tiny-cpu", [f"model.name={tiny_model}", "train.max_length=128"])
+    fmt = chat_format(recipe, AutoTokenizer.from_pretrained(tiny_model))
+    lengths = [len(fmt.encode(r)[0]) for r in load_records([chat])]
+    assert data["rows"] == 74 and data["tokens"] == sum(min(n, 128) for n in lengths)
+    assert data["truncated"] == sum(n > 128 for n in lengths) > 0 and data["longest"] == max(lengths)
+    assert data["per_step"] == 8 and data["steps"]["none"] == data["steps"]["padding_free"] == 10  # ceil(74 / 8)
+    assert data["steps"]["bfd"] == -(-data["bfd_sequences"] // 8) and data["bfd_sequences"] < 74
+    assert 0 < data["pad_share"]["none"] < 0.6 and data["pad_share"]["bfd"] == data["pad_share"]["padding_free"] == 0
+    assert data["bfd_fill"] == pytest.approx(data["tokens"] / (data["bfd_sequences"] * 128))
+    assert data["cache_hit"] is False
+    code, out, _ = run_cli(*args)
+    assert json.loads(out)["data"]["cache_hit"] is True
+    code, out, _ = run_cli(*args[:-1])
+    assert "74 rows" in out and "bfd" in out and "padding_free" in out and "from the tokenized cache" in out
+
+
+def test_plan_without_a_tokenizer_says_why_there_are_no_token_counts(tmp_path, run_cli):
+    (tmp_path / "config.json").write_text(json.dumps(LLAMA2_7B))
+    code, out, _ = run_cli("plan", "qlora", f"model.name={tmp_path}", "data.train=missing.jsonl")
+    assert code == 0 and "data: no token counts (data file not found: missing.jsonl)" in out
