@@ -37,6 +37,7 @@ class Prepared:
     without_system: int
     cache: TokenCacheInfo | None
     problems: list[Problem] = field(default_factory=list)
+    tool_records: int = 0  # records with tool calls (the label check's summary names them)
 
 
 def prepare(recipe: Recipe, run: RunDir, fmt, template: str, say: Say = silent) -> Prepared:
@@ -56,7 +57,8 @@ def prepare(recipe: Recipe, run: RunDir, fmt, template: str, say: Say = silent) 
         if tmp is not None:
             meta = {"key": key, "created": now(), "parts": parts, "files": [refs[p].path for p in refs],
                     "train_rows": prepared.data.train_records, "data": prepared.data.model_dump(),
-                    "folded_records": prepared.folded_records, "without_system": prepared.without_system}
+                    "folded_records": prepared.folded_records, "without_system": prepared.without_system,
+                    "tool_records": prepared.tool_records}
             if prepared.data.val_split is not None:
                 shutil.copy(run.val_path, tmp / "val.jsonl")
             final = token_cache.commit(tmp, key, meta)
@@ -84,7 +86,8 @@ def _from_cache(recipe, run, refs, key, path, say) -> Prepared:
     val = token_cache.read_rows(path / "val.arrow") if (path / "val.arrow").exists() else None
     say(f"tokenized cache: hit ({key[:12]}): {len(train):,} rows read from {path}, reading and tokenizing skipped")
     return Prepared(train, val, data, meta["folded_records"], meta["without_system"],
-                    TokenCacheInfo(key=key, path=str(path), hit=True, parts=meta["parts"]))
+                    TokenCacheInfo(key=key, path=str(path), hit=True, parts=meta["parts"]),
+                    tool_records=meta.get("tool_records", 0))
 
 
 def _in_memory(recipe: Recipe, run: RunDir, fmt, refs, tmp) -> Prepared:
@@ -112,9 +115,10 @@ def _in_memory(recipe: Recipe, run: RunDir, fmt, refs, tmp) -> Prepared:
         raise DataError(f"{len({(p.path, p.line) for p in problems})} record(s) cannot be encoded for training",
                         problems)
     val_split = file_ref(write_chat_jsonl(val_recs, run.val_path)) if val_recs else None
-    folded, without = _template_counts(fmt, [r for recs in train_lists for r in recs] + val_recs)
+    every = [r for recs in train_lists for r in recs] + val_recs
+    folded, without = _template_counts(fmt, every)
     data = _data_info(recipe, refs, takes, len(val_recs), val_from, val_split)
-    return Prepared(train_ds, val_ds, data, folded, without, None)
+    return Prepared(train_ds, val_ds, data, folded, without, None, tool_records=sum(map(_calls, every)))
 
 
 def _streaming(recipe: Recipe, run: RunDir, fmt, refs, tmp) -> Prepared:
@@ -123,14 +127,14 @@ def _streaming(recipe: Recipe, run: RunDir, fmt, refs, tmp) -> Prepared:
 
     d = recipe.data
     sources = d.sources()
-    counts, folded, without = [], 0, 0
+    counts, folded, without, tools = [], 0, 0, 0
     problems: list[Problem] = []
     for s in sources:
         n = 0
         for rec in iter_records(s.path, d.format, allow_extra=d.allow_extra, on_problem=problems.append):
             n += 1
             f, w = _template_counts(fmt, [rec])
-            folded, without = folded + f, without + w
+            folded, without, tools = folded + f, without + w, tools + _calls(rec)
         counts.append(n)
     if problems:
         raise DataError(f"{len(problems)} problem(s) in the training data: fix them or filter with "
@@ -138,7 +142,7 @@ def _streaming(recipe: Recipe, run: RunDir, fmt, refs, tmp) -> Prepared:
     takes = _takes(sources, counts)
     val_recs = load_records(d.val, d.format, d.allow_extra) if d.val else []  # data.val is small: held whole
     f, w = _template_counts(fmt, val_recs)
-    folded, without = folded + f, without + w
+    folded, without, tools = folded + f, without + w, tools + sum(map(_calls, val_recs))
 
     def stream() -> Iterator[dict]:
         streams = [mix.expand(_rows(fmt, iter_records(s.path, d.format, allow_extra=d.allow_extra), i, recipe,
@@ -164,7 +168,7 @@ def _streaming(recipe: Recipe, run: RunDir, fmt, refs, tmp) -> Prepared:
     val_split = file_ref(write_chat_jsonl(val_recs, run.val_path)) if val_recs else None
     data = _data_info(recipe, refs, takes, len(val_recs), "data.val" if d.val else "none (streaming)", val_split)
     data.streaming = True
-    return Prepared(train_ds, val_ds, data, folded, without, None)
+    return Prepared(train_ds, val_ds, data, folded, without, None, tool_records=tools)
 
 
 def _takes(sources, counts) -> list[mix.Take]:
@@ -211,6 +215,11 @@ def _in_memory_rows(rows):
             for c in token_cache.COLUMNS:
                 columns[c].append(row[c])
     return Dataset.from_dict(columns, features=token_cache.features())
+
+
+def _calls(rec: Record) -> bool:
+    """A record whose assistant calls tools (the label check's summary counts these)."""
+    return any(m.tool_calls for m in rec.messages)
 
 
 def _template_counts(fmt, records: list[Record]) -> tuple[int, int]:

@@ -255,6 +255,7 @@ def _train(recipe: Recipe, run: RunDir, manifest, skip_gate: bool, resume: bool,
     mask = check_rows([data.train if isinstance(data.train, Dataset) else None, data.val],
                       stop_ids, recipe.train.max_length, assistant_only, limit=recipe.train.mask_check_records,
                       paths=recipe.data.train_paths)
+    mask.tool_records = data.tool_records  # counted as the records were read (rows do not say it)
     manifest.label_check = LabelCheck(**mask.as_json())
     say(mask.summary(recipe.train.max_length))
 
