@@ -355,6 +355,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
     widths = [max([len(c)] + [len(row[i]) for row in table]) for i, c in enumerate(COLUMNS)]
     for row in [list(COLUMNS)] + table:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    for r in rows:
+        if r.get("problem"):
+            print(f"warning: {r['problem']}", file=sys.stderr)
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dataforge.errors import InputError
+from dataforge.errors import DataforgeError, InputError
 from dataforge.run.manifest import GateInfo
 from dataforge.run.overfitting import detect_overfitting
 from dataforge.run.run_dir import RunDir, open_run
@@ -53,4 +53,14 @@ def list_runs(root: str | Path = "runs") -> list[dict]:
     if (root / "manifest.json").exists():
         return [run_row(root)]
     dirs = [p for p in root.iterdir() if p.is_dir() and (p / "manifest.json").exists()]
-    return [run_row(p) for p in sorted(dirs, key=lambda p: p.stat().st_mtime, reverse=True)]
+    return [_row_or_problem(p) for p in sorted(dirs, key=lambda p: p.stat().st_mtime, reverse=True)]
+
+
+def _row_or_problem(path: Path) -> dict:
+    """A run the listing cannot read (written by an older dataforge, a hand-edited manifest) is one row that says
+    so, with the reason under `problem`: one old run must not hide the others."""
+    try:
+        return run_row(path)
+    except DataforgeError as exc:
+        return {**dict.fromkeys(COLUMNS), "run": str(path), "status": "unreadable", "exports": [],
+                "problem": exc.lines()[0]}

@@ -65,3 +65,22 @@ def test_runs_lists_each_run(overfit_run, healthy_run, capsys):
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ["run", "status", "recipe", "data", "gate", "best_val_loss", "verdict", "exports"]
     assert len(table) == 3
+
+
+def test_runs_lists_an_old_run_as_unreadable_beside_the_others(overfit_run, tmp_path, capsys):
+    """A run from an older dataforge (schema_version 2) is one row saying so, with the reason on stderr; the
+    other runs are still listed and the listing exits 0."""
+    import shutil
+
+    root = tmp_path / "runs"
+    shutil.copytree(overfit_run, root / "new")
+    old = root / "old"
+    shutil.copytree(overfit_run, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["schema_version"] = 2
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["runs", str(root)]) == 0
+    out, err = capsys.readouterr()
+    rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:]}
+    assert rows == {str(root / "new"): "completed", str(old): "unreadable"}
+    assert err.startswith(f"warning: {old / 'manifest.json'}: schema_version: 2, expected 3")
