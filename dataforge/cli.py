@@ -123,6 +123,8 @@ def _augment_done(args: argparse.Namespace, cfg, summary) -> int:
     if args.json:
         _emit_json(data)
     return 1 if data["invalid_input"] else 0
+
+
 def _add_engine(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="where the work runs: this process (default) or a Ray cluster (docs/scale.md)")
