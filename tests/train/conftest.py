@@ -28,6 +28,18 @@ def tiny_tokenizer(tiny_model):
     return AutoTokenizer.from_pretrained(tiny_model)
 
 
+@pytest.fixture
+def tok(tiny_tokenizer):
+    """The tiny tokenizer with the built-in ChatML template: a copy per test, so a test may change it."""
+    import copy
+
+    from dataforge.train.chat_template import CHATML
+
+    t = copy.deepcopy(tiny_tokenizer)
+    t.chat_template = CHATML
+    return t
+
+
 def family_texts() -> list[str]:
     from dataforge.train.tiny import texts_of
 

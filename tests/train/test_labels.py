@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from dataforge.errors import DataError
 from dataforge.records import Record
 from dataforge.run.end_of_turn import end_of_turn_ids
 from dataforge.train.assistant_mask import ChatFormat
-from dataforge.train.chat_template import CHATML
 from dataforge.train.labels import check_labels, render_labels, spans
 
 CHAT = [{"role": "user", "content": "Ankara'nın nüfusu kaç?"}, {"role": "assistant", "content": "Yaklaşık 5,8 milyon."},
@@ -17,13 +14,6 @@ CHAT = [{"role": "user", "content": "Ankara'nın nüfusu kaç?"}, {"role": "assi
 
 def ex(messages, line=1):
     return Record.model_validate({"messages": messages, "source": "data.jsonl", "line": line})
-
-
-@pytest.fixture
-def tok(tiny_tokenizer):
-    t = copy.deepcopy(tiny_tokenizer)
-    t.chat_template = CHATML
-    return t
 
 
 def fmt(tok):

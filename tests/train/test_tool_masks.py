@@ -4,7 +4,6 @@ with Qwen2.5's real template and vocabulary, and a template without tool support
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
@@ -14,7 +13,6 @@ from dataforge.parse import parse_record
 from dataforge.run.chat_format import probe, template_messages, template_tools
 from dataforge.run.end_of_turn import end_of_turn_ids
 from dataforge.train.assistant_mask import ChatFormat
-from dataforge.train.chat_template import CHATML
 from dataforge.train.labels import check_labels, render_labels
 from dataforge.train.recipe import check_tool_support
 from tests.train.conftest import SAMPLE
@@ -34,13 +32,6 @@ def records(*lines: int):
         rec.source, rec.line = str(TOOLS), n
         out.append(rec)
     return out
-
-
-@pytest.fixture
-def tok(tiny_tokenizer):
-    t = copy.deepcopy(tiny_tokenizer)
-    t.chat_template = CHATML
-    return t
 
 
 def fmt_of(tok):
