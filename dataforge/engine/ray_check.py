@@ -41,7 +41,7 @@ from dataforge.quality.near_duplicates import PARAMS
 SUITE_CHUNK_ROWS = 50_000
 
 
-class Tally(Loaded):
+class LoadedCounts(Loaded):
     """Loaded as the report reads it, without the records themselves (they stay on the cluster)."""
 
     def __init__(self, valid: int, rejected: list, files: list):
@@ -156,20 +156,18 @@ def run_gate_ray(paths: list[str], *, address: str | None = None, suite: str | N
             for rej in rejected:
                 for p in rej.problems:
                     on_problem(p)
-        loaded = Tally(n_valid, rejected, input_blocks.merge_summaries(summaries))
+        loaded = LoadedCounts(n_valid, rejected, input_blocks.merge_summaries(summaries))
 
-        def add_texts(frame: pl.DataFrame, outcomes: list) -> pl.DataFrame:
-            wanted = _quoted_rows(frame, outcomes)
+        def texts(rows: list[int]) -> dict[int, str]:
+            wanted = np.array(rows, dtype=np.int64)
             got = _collect_texts(blocks.map_batches(_texts, fn_kwargs={"voff": voff, "wanted": wanted},
                                                     batch_format="numpy"))
-            # a column, not a join: a join would copy the whole (memory-mapped) table into the heap
-            text = pl.col("row").replace_strict(got["row"], got["quoted"], default=None, return_dtype=pl.String)
-            return frame.with_columns(text.alias("text"))
+            return dict(zip(got["row"].to_list(), got["quoted"].to_list(), strict=True))
 
         options = {"lang": lang, "language_backend": backend, "tokenizer": None, "max_seq_len": None}
         try:
             return write_report(loaded, df, spec, spath, report_dir, options=options, data_docs=data_docs,
-                                report_lang=report_lang, stages=stages, add_texts=add_texts,
+                                report_lang=report_lang, stages=stages, texts=texts,
                                 suite_chunk_rows=SUITE_CHUNK_ROWS)
         finally:
             stages.close()
@@ -247,21 +245,6 @@ def _fill_duplicates(df: pl.DataFrame, exact: tuple, near: tuple) -> pl.DataFram
     df = df.with_columns(pl.when(valid).then((pl.col("near_cluster") != pl.col("row")) & ~pl.col("exact_dup"))
                          .alias("near_dup"))
     return df.drop("_first", "_label", "_size", "exact_hash")
-
-
-def _quoted_rows(df: pl.DataFrame, outcomes: list) -> np.ndarray:
-    """Every row the report may quote: the first EXAMPLES of each expectation's rows and of each check's flags
-    (the first five of a union are among the first five of its parts)."""
-    from dataforge.quality.checks import CHECKS, flagged_rows
-    from dataforge.quality.report import EXAMPLES
-
-    rows: set[int] = set()
-    for o in outcomes:
-        rows.update(sorted(getattr(o, "rows", None) or [])[:EXAMPLES])
-    for c in CHECKS:
-        if c.needs in df.columns:
-            rows.update(flagged_rows(df, c)[:EXAMPLES])
-    return np.array(sorted(rows), dtype=np.int64)
 
 
 def _collect_texts(ds) -> pl.DataFrame:

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from dataforge.quality.advice_texts import CUSTOM, FIX, TEXTS
+from dataforge.quality.tally import MAX_LINES
 
 # check -> the `dataforge clean` option that repairs or drops what it flags ("" = plain clean drops it)
 CLEAN_FLAGS = {"exact_duplicates": "--dedup", "near_duplicates": "--dedup", "pii_tckn": "--redact-pii",
                "pii_iban": "--redact-pii", "pii_phone": "--redact-pii", "pii_email": "--redact-pii",
                "mojibake": "--fix-mojibake", "language": "--lang {lang}", "empty_or_whitespace": ""}
-MAX_LINES = 10  # lines named per file; the rest are counted
 
 
 def clean_command(path: str, flags: list[str]) -> str:
@@ -25,22 +25,21 @@ def clean_command(path: str, flags: list[str]) -> str:
     return " ".join(["dataforge", "clean", shlex.quote(path), "-o", shlex.quote(out), *flags]).strip()
 
 
-def where_text(where: list[tuple[str, int | None]], lang: str) -> str:
-    """"a.jsonl lines 12, 40 and 3 more": flagged records by file, in input order."""
+def where_text(where: dict[str, list], lang: str) -> str:
+    """"a.jsonl lines 12, 40 and 3 more": flagged records by file, in input order. `where`: file -> [how many
+    flagged lines, the first MAX_LINES of them] (quality.tally)."""
     t = FIX[lang]
-    by_file: dict[str, list[int]] = {}
-    for file, line in where:
-        if line is not None:
-            by_file.setdefault(file, []).append(line)
     parts = []
-    for file, lines in by_file.items():
+    for file, (n, lines) in where.items():
+        if not n:
+            continue
         shown = ", ".join(str(x) for x in lines[:MAX_LINES])
-        more = t["more"].format(k=len(lines) - MAX_LINES) if len(lines) > MAX_LINES else ""
+        more = t["more"].format(k=n - MAX_LINES) if n > MAX_LINES else ""
         parts.append(t["lines"].format(file=file, lines=shown + more))
     return "; ".join(parts)
 
 
-def advise(entry: dict, where: list[tuple[str, int | None]], ctx: dict) -> dict[str, Any] | None:
+def advise(entry: dict, where: dict[str, list], ctx: dict) -> dict[str, Any] | None:
     """{"found", "why", "fix", "commands"} for a check that flagged records or did not run; None when clean."""
     lang, name = ctx["report_lang"], entry["name"]
     t = FIX[lang]
@@ -50,7 +49,7 @@ def advise(entry: dict, where: list[tuple[str, int | None]], ctx: dict) -> dict[
         return None
     found, why = TEXTS.get(name, CUSTOM)[lang]
     fmt = {"n": entry["flagged"], "lang": ctx["lang"], "max": ctx.get("max_seq_len"), "name": name}
-    files = list(dict.fromkeys(f for f, _ in where)) or ctx["paths"]
+    files = list(where) or ctx["paths"]
     at = where_text(where, lang)
     commands: list[str] = []
     if name == "invalid_records" or name.startswith("tool_"):  # tool-call problems are rejected records

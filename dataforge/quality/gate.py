@@ -97,35 +97,34 @@ def _run(paths, suite, report_dir, tokenizer, max_seq_len, lang, backend, data_d
 
 def write_report(loaded: Loaded, df: pl.DataFrame, spec, spath: str, report_dir: str, *, options: dict,
                  data_docs: bool, report_lang: str, stages, tokenizer_fit: Callable[[], list] | None = None,
-                 add_texts: Callable[[pl.DataFrame, list], pl.DataFrame] | None = None,
+                 texts: Callable[[list[int]], dict[int, str]] | None = None,
                  suite_chunk_rows: int | None = None) -> GateResult:
     """Suite → report.json + report.html from a feature frame, however it was computed (here, or block by block
-    on a cluster by dataforge.engine). `add_texts(df, outcomes)` lets an engine that kept the frame without its
-    text column fill in the texts of the rows the report quotes. `suite_chunk_rows`: validate the frame that many
-    rows at a time where the results are the same (gx_run.run_suite_chunked), so GX's pandas copy is of a slice,
-    not of the whole frame (the Ray engine passes it; its frame is memory-mapped from disk)."""
+    on a cluster by dataforge.engine). The frame is read slice by slice (`suite_chunk_rows` rows at a time; the
+    whole frame when None) into a quality.tally.Tally, and GX validates the slices where the results are the
+    same (gx_run.run_suite_sliced), so the report's own memory does not grow with the frame: the Ray engine's
+    frame is memory-mapped from disk. Only the rows the report quotes are read whole, with their texts from
+    `texts(rows) -> {row: text}` when an engine kept the frame without its text column."""
+    from dataforge.quality.gx_run import check_name, run_suite_sliced
     from dataforge.quality.suite import check_columns
+    from dataforge.quality.tally import Tally
 
     run, skipped = check_columns(spec, df.columns)
     os.makedirs(report_dir, exist_ok=True)
-    from dataforge.quality.gx_run import run_suite, run_suite_chunked
-
+    tally = Tally(df.columns, [check_name(e) for e in run])
     docs_dir = os.path.join(report_dir, "data_docs") if data_docs else None
+    features = df.drop("text")
     with stages.stage(f"suite {spec.name}", len(run), "expectations") as advance:
-        if suite_chunk_rows:
-            outcomes = run_suite_chunked(df.drop("text"), run, spec.name, docs_dir, suite_path=spath,
-                                         chunk_rows=suite_chunk_rows)
-        else:
-            outcomes = run_suite(df.drop("text"), run, spec.name, docs_dir, suite_path=spath)
+        outcomes = run_suite_sliced(features, run, spec.name, docs_dir, tally.add, suite_path=spath,
+                                    chunk_rows=suite_chunk_rows)
         advance(len(run))
-    if add_texts is not None:
-        df = add_texts(df, outcomes)
+    rows_df = _quoted(df, tally.example_rows(), texts)
     from dataforge.quality.html import render
     from dataforge.quality.plots import make_plots
     from dataforge.quality.report import build_report
 
     with stages.stage("report", 3, "files") as advance:
-        summary = build_report(loaded, df, outcomes, skipped, suite={"name": spec.name, "path": spath},
+        summary = build_report(loaded, tally, rows_df, outcomes, skipped, suite={"name": spec.name, "path": spath},
                                options=options, report_lang=report_lang)
         if docs_dir and os.path.exists(os.path.join(docs_dir, "index.html")):
             summary["data_docs"] = "data_docs/index.html"
@@ -135,7 +134,7 @@ def write_report(loaded: Loaded, df: pl.DataFrame, spec, spath: str, report_dir:
         html_path = os.path.join(report_dir, "report.html")
         _write(json_path, json.dumps(summary, ensure_ascii=False, indent=2, default=str).encode() + b"\n")
         advance(1)
-        plots = make_plots(df, options.get("max_seq_len"))
+        plots = make_plots(tally, options.get("max_seq_len"))
         advance(1)
         page = render(summary, plots)
         if summary.get("tokenizers"):
@@ -146,6 +145,19 @@ def write_report(loaded: Loaded, df: pl.DataFrame, spec, spath: str, report_dir:
         advance(1)
     return GateResult(passed=summary["passed"], report_json=json_path, report_html=html_path, summary=summary,
                       failed_checks=list(summary["failed_checks"]))
+
+
+def _quoted(df: pl.DataFrame, rows: list[int], texts) -> pl.DataFrame:
+    """The rows the report quotes and the first records of their duplicate groups (row == position), whole."""
+    import polars as pl
+
+    firsts = df.select(pl.col(c).gather(rows) for c in ("exact_group", "near_cluster") if c in df.columns)
+    wanted = sorted(set(rows).union(*(set(firsts[c].drop_nulls().to_list()) for c in firsts.columns)))
+    out = df.select(pl.all().gather(wanted))
+    if texts is not None:
+        got = texts(wanted)
+        out = out.with_columns(pl.Series("text", [got.get(r) for r in wanted], dtype=pl.String))
+    return out
 
 
 def _tokenizer_fit(records, name, tok, df, others: list[str], max_seq_len, chat) -> list[dict]:

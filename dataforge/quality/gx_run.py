@@ -10,9 +10,11 @@ over the whole frame at once, as is a run that builds Data Docs (GX renders one 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from dataforge.errors import MissingDependency, Problem, UsageError
@@ -31,7 +33,7 @@ class ExpectationOutcome:
     error: str | None = None
 
 
-def _check_name(exp: dict) -> str:
+def check_name(exp: dict) -> str:
     meta = exp.get("meta") or {}
     return meta.get("check") or f"{exp['type']}:{exp.get('kwargs', {}).get('column', '')}"
 
@@ -88,21 +90,34 @@ def row_local(expectations: list[dict]) -> bool:
     return True
 
 
-def run_suite_chunked(df: pl.DataFrame, expectations: list[dict], suite_name: str, docs_dir: str | None,
-                      suite_path: str = "suite", chunk_rows: int = 50_000) -> list[ExpectationOutcome]:
-    """run_suite's outcomes, computed slice by slice where that is exact (see the module doc)."""
+def run_suite_sliced(df: pl.DataFrame, expectations: list[dict], suite_name: str, docs_dir: str | None,
+                     on_slice: Callable[[pl.DataFrame, list[ExpectationOutcome]], None], suite_path: str = "suite",
+                     chunk_rows: int | None = None) -> list[ExpectationOutcome]:
+    """Validate `df` and hand each slice of `chunk_rows` rows (the whole frame when None), in order, to
+    `on_slice(part, outcomes on part)`; return the whole frame's outcomes without their rows (on_slice saw them).
+    GX itself runs slice by slice where that is exact (see the module doc), else once on the whole frame, whose
+    unexpected rows are then cut at the slices' edges (row == position in the frame)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    if docs_dir or df.height <= chunk_rows or not row_local(expectations):
-        return run_suite(df, expectations, suite_name, docs_dir, suite_path=suite_path)
+    step = chunk_rows or max(df.height, 1)
+    if docs_dir or df.height <= step or not row_local(expectations):
+        whole = run_suite(df, expectations, suite_name, docs_dir, suite_path=suite_path)
+        rows = [np.sort(np.asarray(o.rows, dtype=np.int64)) for o in whole]
+        for start in range(0, df.height, step):
+            end = start + step
+            on_slice(df.slice(start, step),
+                     [replace(o, rows=r[np.searchsorted(r, start):np.searchsorted(r, end)].tolist())
+                      for o, r in zip(whole, rows, strict=True)])
+        return [replace(o, rows=[]) for o in whole]
     run = _runner(expectations, suite_name, None, suite_path)
     merged: list[tuple[ExpectationOutcome, int]] | None = None
-    for start in range(0, df.height, chunk_rows):
-        part = run(df.slice(start, chunk_rows))
+    for start in range(0, df.height, step):
+        part_df = df.slice(start, step)
+        part = run(part_df)
+        on_slice(part_df, [o for o, _ in part])
         if merged is None:
-            merged = part
+            merged = [(replace(o, rows=[]), missing) for o, missing in part]
             continue
         for (m, _), (o, _) in zip(merged, part, strict=True):
-            m.rows += o.rows
             m.error = m.error or o.error
             if m.unexpected_count is None or o.unexpected_count is None:  # failed in a slice: as GX reports it
                 m.unexpected_count, m.element_count, m.success = None, None, False
@@ -120,6 +135,22 @@ def run_suite_chunked(df: pl.DataFrame, expectations: list[dict], suite_name: st
                              _mostly(considered, o.unexpected_count, o.kwargs.get("mostly", 1)))
         out.append(o)
     return out
+
+
+def run_suite_chunked(df: pl.DataFrame, expectations: list[dict], suite_name: str, docs_dir: str | None,
+                      suite_path: str = "suite", chunk_rows: int = 50_000) -> list[ExpectationOutcome]:
+    """run_suite's outcomes, rows included, computed slice by slice where that is exact (see the module doc)."""
+    rows: list[list[int]] = []
+
+    def keep(part: pl.DataFrame, outs: list[ExpectationOutcome]) -> None:
+        for i, o in enumerate(outs):
+            if i == len(rows):
+                rows.append([])
+            rows[i] += o.rows
+
+    out = run_suite_sliced(df, expectations, suite_name, docs_dir, keep, suite_path=suite_path,
+                           chunk_rows=chunk_rows)
+    return [replace(o, rows=r) for o, r in zip(out, rows or [[] for _ in out], strict=True)]
 
 
 def _mostly(considered: int, unexpected: int, mostly: float) -> bool:
@@ -176,7 +207,7 @@ def _outcomes(result) -> list[tuple[ExpectationOutcome, int]]:
                 err = r.exception_info.get("exception_message")
             exp = {"type": cfg.type, "kwargs": cfg.kwargs, "meta": cfg.meta or {}}
             outcomes.append((ExpectationOutcome(
-                check=_check_name(exp), type=cfg.type,
+                check=check_name(exp), type=cfg.type,
                 kwargs={k: v for k, v in cfg.kwargs.items() if k != "batch_id"}, success=bool(r.success),
                 unexpected_count=res.get("unexpected_count"), element_count=res.get("element_count"),
                 observed=res.get("observed_value"), rows=rows, error=err), int(res.get("missing_count") or 0)))

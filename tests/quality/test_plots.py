@@ -5,6 +5,7 @@ import json
 from dataforge.quality import plots
 from dataforge.quality.features import build_features
 from dataforge.quality.load import load
+from dataforge.quality.tally import Tally
 from tests.quality.helpers import SAMPLE, expected_flags, write_planted
 
 
@@ -12,11 +13,13 @@ def _drawn(monkeypatch, df) -> dict[str, list[int]]:
     seen: dict[str, list[int]] = {}
 
     def capture(sizes, title, empty, color):
-        seen[title] = sorted(sizes.to_list())
+        seen[title] = sorted(size for size, groups in sizes.items() for _ in range(groups))
         return "data:image/png;base64,"
 
     monkeypatch.setattr(plots, "_sizes_plot", capture)
-    out = plots.make_plots(df, None)
+    tally = Tally(df.columns)
+    tally.add(df, [])
+    out = plots.make_plots(tally, None)
     assert "Near-duplicate cluster sizes" in out and "Exact duplicate group sizes" in out
     return {"exact": seen["exact duplicate group sizes"], "near": seen["Near-duplicate cluster sizes"]}
 
