@@ -136,8 +136,10 @@ def _check_on_ray(args: argparse.Namespace):
     from dataforge.engine.ray_check import run_gate_ray
 
     return run_gate_ray(args.paths, address=args.ray_address, suite=args.suite, report_dir=args.report_dir,
-                        tokenizer=args.tokenizer[0] if args.tokenizer else None, lang=args.lang,
-                        backend=args.lang_backend, data_docs=not args.no_data_docs, report_lang=args.report_lang,
+                        tokenizer=args.tokenizer[0] if args.tokenizer else None,
+                        compare_tokenizers=args.tokenizer[1:] if args.tokenizer else None,
+                        max_seq_len=args.max_seq_len, lang=args.lang, backend=args.lang_backend,
+                        data_docs=not args.no_data_docs, report_lang=args.report_lang,
                         allow_extra=args.allow_extra, on_problem=None if args.quiet else print_problem,
                         progress=None if args.quiet else (lambda msg: _say(args, f"check: {msg}")))
 
@@ -145,8 +147,6 @@ def _check_on_ray(args: argparse.Namespace):
 def cmd_check(args: argparse.Namespace) -> int:
     from dataforge.quality.gate import run_gate
 
-    if args.engine == "ray" and args.max_seq_len is not None:
-        raise UsageError("--max-seq-len is not supported with --engine ray yet: use --engine local")
     if args.engine == "ray":
         result = _check_on_ray(args)
     else:

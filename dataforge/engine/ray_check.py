@@ -65,13 +65,15 @@ def _frame(b: bytes) -> pl.DataFrame:
 
 def _check_block(batch: dict, opts: dict) -> dict:
     """One input block → its feature frame, signatures and rejects (runs on a worker)."""
+    from dataforge.engine.ray_tokens import block_tokens
     from dataforge.quality.features import build_features
     from dataforge.quality.near_duplicates import shingles_from_words, signatures, word_hashes
 
     spec = input_blocks.Spec.from_batch(batch)
     block = input_blocks.parse(spec, allow_extra=opts["allow_extra"])
     loaded = Loaded(records=block.records, rejected=block.rejected, files=[block.summary])
-    df = build_features(loaded, lang=opts["lang"], backend=opts["backend"], whole_input=False)
+    df, fit, token_error = block_tokens(block.records, opts["tokens"], lambda **tok: build_features(
+        loaded, lang=opts["lang"], backend=opts["backend"], whole_input=False, **tok))
     n = len(block.records)
     texts = df["text"].head(n)
     doc, h = shingles_from_words(*word_hashes(texts), n, PARAMS.shingle)
@@ -82,7 +84,8 @@ def _check_block(batch: dict, opts: dict) -> dict:
             "sig": np.array([sig[active].tobytes()], dtype=object),
             "sig_rows": np.array([active.astype(np.int64).tobytes()], dtype=object),
             "rejected": np.array([pickle.dumps(block.rejected)], dtype=object),
-            "summary": np.array([pickle.dumps(block.summary)], dtype=object)}
+            "summary": np.array([pickle.dumps(block.summary)], dtype=object),
+            "fit": np.array([fit], dtype=object), "token_error": np.array([token_error], dtype=object)}
 
 
 def _exact_keys(batch: dict, voff: np.ndarray) -> dict:
@@ -117,29 +120,33 @@ def _texts(batch: dict, voff: np.ndarray, wanted: np.ndarray) -> dict:
 def run_gate_ray(paths: list[str], *, address: str | None = None, suite: str | None = None, report_dir: str,
                  lang: str = "tr", backend: str = "default", data_docs: bool = True, report_lang: str | None = None,
                  allow_extra: bool = False, on_problem=None, progress=None, tokenizer: str | None = None,
+                 max_seq_len: int | None = None, chat_template: str | None = None, chat_system: str = "fold",
+                 default_system: str = "keep", compare_tokenizers: list[str] | None = None,
                  block_bytes: int = input_blocks.BLOCK_BYTES, partitions: int | None = None):
-    """run_gate's result, computed on a Ray cluster (see the module doc). Same errors as run_gate."""
+    """run_gate's result, computed on a Ray cluster (see the module doc; the token columns and the tokenizer-fit
+    table: engine.ray_tokens). Same errors as run_gate."""
+    from dataforge.engine import ray_tokens
     from dataforge.quality.gate import REPORT_LANGS, write_report
     from dataforge.quality.stages import Stages
     from dataforge.quality.suite import load_suite, suite_path
 
-    if tokenizer:
-        raise UsageError("--tokenizer is not supported with --engine ray yet: run the token check with "
-                         "--engine local, or leave out --tokenizer")
     report_lang = report_lang or ("tr" if lang == "tr" else "en")
     if report_lang not in REPORT_LANGS:
         raise UsageError(f"--report-lang {report_lang}: choose one of {', '.join(REPORT_LANGS)}")
     spath = suite_path(suite)
     spec = load_suite(spath)
+    topts = ray_tokens.options(tokenizer, max_seq_len, chat_template, (chat_system, default_system),
+                               compare_tokenizers or [])
     specs = input_blocks.plan(paths, "auto", block_bytes)
     stages = Stages(say=progress)
     with contextlib.ExitStack() as stack:
         ray = stack.enter_context(connected(address))
-        opts = {"lang": lang, "backend": backend, "allow_extra": allow_extra}
+        opts = {"lang": lang, "backend": backend, "allow_extra": allow_extra, "tokens": topts}
         with stages.stage("ray: features", len(specs), "blocks"):
             blocks = (ray.data.from_items([s.__dict__ for s in specs], override_num_blocks=len(specs))
                       .map_batches(_check_block, batch_size=1, fn_kwargs={"opts": opts})
                       .materialize())
+        ray_tokens.raise_first_error(blocks)
         counts, rejected, summaries = _gather_meta(blocks, len(specs))
         voff = np.r_[0, np.cumsum(counts[:, 0])][:-1].astype(np.int64)
         n_valid = int(counts[:, 0].sum())
@@ -164,11 +171,13 @@ def run_gate_ray(paths: list[str], *, address: str | None = None, suite: str | N
                                                     batch_format="numpy"))
             return dict(zip(got["row"].to_list(), got["quoted"].to_list(), strict=True))
 
-        options = {"lang": lang, "language_backend": backend, "tokenizer": None, "max_seq_len": None}
+        options = {"lang": lang, "language_backend": backend, "tokenizer": tokenizer,
+                   "max_seq_len": topts["max_seq_len"] if topts else max_seq_len}
+        fit = (lambda: ray_tokens.fit_table(blocks, topts)) if topts else None
         try:
             return write_report(loaded, df, spec, spath, report_dir, options=options, data_docs=data_docs,
                                 report_lang=report_lang, stages=stages, texts=texts,
-                                suite_chunk_rows=SUITE_CHUNK_ROWS)
+                                suite_chunk_rows=SUITE_CHUNK_ROWS, tokenizer_fit=fit)
         finally:
             stages.close()
 

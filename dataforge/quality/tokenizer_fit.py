@@ -28,25 +28,45 @@ def fit(records: list[Record], tok, name: str, token_counts: list[int] | None,
         max_length: int | None) -> dict:
     """The fit figures of one tokenizer (see the module docstring); `token_counts` per record after the chat
     template, from the gate, or None when not counted."""
+    return merge([part(records, tok, token_counts, max_length)], name, max_length)
+
+
+def part(records: list[Record], tok, token_counts: list[int] | None, max_length: int | None) -> dict:
+    """The figures of `fit` over some of the records, as sums and counts: `merge` of the parts of consecutive
+    slices of the records (in order) equals `fit` over all of them, exactly (an engine counts block by block).
+    Whether an id is a partial piece depends on the id alone, so byte tokens add up across parts too."""
     texts = [unicodedata.normalize("NFC", m.text()) for r in records for m in r.messages if m.text()]
     encoded = tok(texts, add_special_tokens=False)["input_ids"] if texts else []
-    tokens = sum(len(ids) for ids in encoded)
-    words = sum(len(WORD.findall(t)) for t in texts)
-    chars = sum(len(t) for t in texts)
     partial = _partial_ids(tok, {i for ids in encoded for i in ids})
-    byte_tokens = sum(1 for ids in encoded for i in ids if i in partial)
     broken = [t for t, ids in zip(texts, encoded, strict=True) if tok.decode(ids) != t]
-    probe_back = tok.decode(tok(PROBE, add_special_tokens=False)["input_ids"])
-    out = {"tokenizer": name, "texts": len(texts), "words": words, "tokens": tokens,
-           "tokens_per_word": round(tokens / max(words, 1), 3), "chars_per_token": round(chars / max(tokens, 1), 3),
-           "byte_or_unknown_share": round(byte_tokens / max(tokens, 1), 4),
-           "roundtrip_ok": len(texts) - len(broken), "roundtrip_failed": len(broken),
-           "roundtrip_examples": [t[:80] for t in broken[:3]],
-           "turkish_letters_roundtrip": probe_back == PROBE,
-           "max_length": max_length, "truncated": None, "truncated_share": None}
+    out = {"texts": len(texts), "words": sum(len(WORD.findall(t)) for t in texts),
+           "tokens": sum(len(ids) for ids in encoded), "chars": sum(len(t) for t in texts),
+           "byte_tokens": sum(1 for ids in encoded for i in ids if i in partial),
+           "roundtrip_failed": len(broken), "roundtrip_examples": [t[:80] for t in broken[:3]],
+           "turkish_letters_roundtrip": tok.decode(tok(PROBE, add_special_tokens=False)["input_ids"]) == PROBE,
+           "counted": None, "truncated": None}
     if token_counts is not None and max_length:
-        over = sum(1 for n in token_counts if n > max_length)
-        out.update(truncated=over, truncated_share=round(over / max(len(token_counts), 1), 4))
+        out.update(counted=len(token_counts), truncated=sum(1 for n in token_counts if n > max_length))
+    return out
+
+
+def merge(parts: list[dict], name: str, max_length: int | None) -> dict:
+    """One tokenizer's fit figures from the parts of its records, in input order (see `part`)."""
+    total = {k: sum(p[k] for p in parts) for k in ("texts", "words", "tokens", "chars", "byte_tokens",
+                                                     "roundtrip_failed")}
+    tokens = total["tokens"]
+    out = {"tokenizer": name, "texts": total["texts"], "words": total["words"], "tokens": tokens,
+           "tokens_per_word": round(tokens / max(total["words"], 1), 3),
+           "chars_per_token": round(total["chars"] / max(tokens, 1), 3),
+           "byte_or_unknown_share": round(total["byte_tokens"] / max(tokens, 1), 4),
+           "roundtrip_ok": total["texts"] - total["roundtrip_failed"], "roundtrip_failed": total["roundtrip_failed"],
+           "roundtrip_examples": [t for p in parts for t in p["roundtrip_examples"]][:3],
+           # the probe is the same text for every part: any part's answer is the tokenizer's
+           "turkish_letters_roundtrip": all(p["turkish_letters_roundtrip"] for p in parts),
+           "max_length": max_length, "truncated": None, "truncated_share": None}
+    if parts and all(p["counted"] is not None for p in parts):
+        over, counted = sum(p["truncated"] for p in parts), sum(p["counted"] for p in parts)
+        out.update(truncated=over, truncated_share=round(over / max(counted, 1), 4))
     return out
 
 

@@ -119,3 +119,17 @@ def bench_data(tmp_path_factory) -> Path:
     subprocess.run([sys.executable, str(ROOT / "bench/check/make_data.py"), "--records", "3000", "--out-dir",
                     str(out)], check=True, env=_env(), capture_output=True)
     return next(out.glob("check_3000.jsonl"))
+
+
+@pytest.fixture(scope="session")
+def chat_tokenizers(tmp_path_factory) -> tuple[Path, Path]:
+    """Two tiny BPE tokenizers with the ChatML template, trained here on the sample chats (dataforge.train.tiny,
+    under a second): the gate's, and a 400-token one that is nearly bytes, to compare."""
+    pytest.importorskip("transformers")
+    from dataforge.train.tiny import build_tokenizer, texts_of
+
+    root = tmp_path_factory.mktemp("tokenizers")
+    texts = list(texts_of([str(ROOT / "sample_data" / "chat_tr.jsonl")]))
+    build_tokenizer(texts, root / "gate")
+    build_tokenizer(texts, root / "small", vocab_size=400)
+    return root / "gate", root / "small"

@@ -26,12 +26,12 @@ def _report(path: str) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def _local_and_ray_reports(paths, tmp_path, block_bytes):
+def _local_and_ray_reports(paths, tmp_path, block_bytes, **opts):
     from dataforge.engine.ray_check import run_gate_ray
 
-    local = run_gate([str(p) for p in paths], report_dir=str(tmp_path / "local"), data_docs=False)
+    local = run_gate([str(p) for p in paths], report_dir=str(tmp_path / "local"), data_docs=False, **opts)
     ray_ = run_gate_ray([str(p) for p in paths], report_dir=str(tmp_path / "ray"), data_docs=False,
-                        block_bytes=block_bytes)
+                        block_bytes=block_bytes, **opts)
     return _report(local.report_json), _report(ray_.report_json)
 
 
@@ -43,6 +43,45 @@ def test_check_on_ray_equals_local_on_sample_data(ray_cluster, tmp_path):
     assert ray_["records"] == local["records"] > 0 and ray_["invalid"] > 0  # the broken records are counted
     flagged = {c["name"]: c["flagged"] for c in ray_["checks"]}
     assert flagged["tool_unanswered_calls"] > 0  # the tool sample's broken records are seen on Ray too
+
+
+def test_check_with_tokenizers_on_ray_equals_local(ray_cluster, chat_tokenizers, tmp_path):
+    """Token counts with the chat template and truncation per block, and the tokenizer-fit table merged from
+    per-block parts (a compare tokenizer too): the local engine's report."""
+    gate, small = (str(p) for p in chat_tokenizers)
+    paths = [SAMPLE / "chat_tr.jsonl", SAMPLE / "broken_chat.jsonl", SAMPLE / "tools_tr.jsonl"]
+    local, ray_ = _local_and_ray_reports(paths, tmp_path, 4000, tokenizer=gate, compare_tokenizers=[small],
+                                         max_seq_len=150)
+    assert ray_ == local
+    trunc = next(c for c in ray_["checks"] if c["name"] == "truncation")
+    assert 0 < trunc["flagged"] < ray_["valid"]  # some records are over 150 tokens, not all
+    fits = ray_["tokenizers"]
+    assert [f["tokenizer"] for f in fits] == [gate, small] and [f["max_length"] for f in fits] == [150, 150]
+    assert fits[0]["truncated"] == trunc["flagged"] < fits[1]["truncated"]  # the byte-like vocabulary: more over
+    assert fits[0]["texts"] > ray_["valid"] and fits[1]["tokens_per_word"] > 2 * fits[0]["tokens_per_word"]
+
+
+def test_a_record_the_template_cannot_render_is_the_local_engines_error_on_ray(ray_cluster, chat_tokenizers,
+                                                                               tmp_path):
+    """Records in two blocks the template refuses: Ray raises the local engine's DataError (the first one), not
+    a wrapped worker error."""
+    from dataforge.engine.ray_check import run_gate_ray
+    from dataforge.errors import DataError
+
+    lines = (SAMPLE / "chat_tr.jsonl").read_text(encoding="utf-8").splitlines()[:12]
+    for i in (4, 10):
+        lines[i] = lines[i].replace('"content": "', '"content": "YASAK ', 1)
+    src = tmp_path / "refused.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    template = ("{% for m in messages %}{% if 'YASAK' in m['content'] %}{{ raise_exception('YASAK is refused') }}"
+                "{% endif %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}")
+    opts = {"tokenizer": str(chat_tokenizers[0]), "chat_template": template, "data_docs": False}
+    with pytest.raises(DataError) as local:
+        run_gate([str(src)], report_dir=str(tmp_path / "local"), **opts)
+    with pytest.raises(DataError) as ray_:
+        run_gate_ray([str(src)], report_dir=str(tmp_path / "ray"), block_bytes=3000, **opts)
+    assert ray_.value.lines() == local.value.lines()
+    assert ray_.value.problems[0].line == 5 and "YASAK is refused" in ray_.value.problems[0].message
 
 
 def test_clean_on_ray_keeps_tool_calls_as_local(ray_cluster, tmp_path):
@@ -148,13 +187,17 @@ def test_a_killed_worker_is_retried_without_loss_or_duplicates(ray_cluster, benc
     assert len(lines) == len(set(lines)) == local.kept
 
 
-def test_cli_check_engine_ray_joins_the_cluster(ray_cluster, tmp_path):
+def test_cli_check_engine_ray_joins_the_cluster(ray_cluster, chat_tokenizers, tmp_path):
+    """The CLI passes --tokenizer (twice: the gate's and one to compare) and --max-seq-len to the Ray engine."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), RAY_USAGE_STATS_ENABLED="0")
     src = SAMPLE / "chat_tr.jsonl"
+    gate, small = (str(p) for p in chat_tokenizers)
     r = subprocess.run([sys.executable, "-m", "dataforge", "check", str(src), "--engine", "ray", "--ray-address",
-                        ray_cluster.address, "--report-dir", str(tmp_path / "ray"), "--no-data-docs", "-q"],
+                        ray_cluster.address, "--report-dir", str(tmp_path / "ray"), "--no-data-docs", "-q",
+                        "--tokenizer", gate, "--tokenizer", small, "--max-seq-len", "150"],
                        env=env, capture_output=True, text=True, timeout=300)
-    local = run_gate([str(src)], report_dir=str(tmp_path / "local"), data_docs=False)
+    local = run_gate([str(src)], report_dir=str(tmp_path / "local"), data_docs=False, tokenizer=gate,
+                     compare_tokenizers=[small], max_seq_len=150)
     assert r.returncode == (0 if local.passed else 1), r.stderr
     assert "Traceback" not in r.stderr
     assert _report(str(tmp_path / "ray" / "report.json")) == _report(local.report_json)

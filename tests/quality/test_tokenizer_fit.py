@@ -61,3 +61,21 @@ def test_check_without_a_tokenizer_says_which_expectations_did_not_run(tmp_path,
     err = capsys.readouterr().err
     line = next(x for x in err.splitlines() if "truncation" in x)
     assert line.split()[:3] == ["not", "run", "truncation"] and "--tokenizer" in line
+
+
+def test_fit_merged_from_parts_of_slices_is_fit_over_all_records():
+    """An engine that counts block by block (engine/ray_tokens.py) merges parts: the figures must be fit's."""
+    from dataforge.quality.tokenizer_fit import fit, merge, part
+
+    texts = ["bir iki", "bir üç", "iki dört", "bir bir", "beş", "iki iki üç", "altı"]
+    recs = [Record.model_validate({"messages": [{"role": "user", "content": t},
+                                                {"role": "assistant", "content": "bir"}]}) for t in texts]
+    counts = [3, 9, 4, 12, 2, 8, 1]
+    tok = word_level(["bir", "iki"])
+    whole = fit(recs, tok, "w", counts, 5)
+    cuts = [(0, 2), (2, 2), (2, 6), (6, 7)]  # an empty block too
+    merged = merge([part(recs[a:b], tok, counts[a:b], 5) for a, b in cuts], "w", 5)
+    assert merged == whole
+    # failed round trips sit in several parts: the first three in record order are quoted
+    assert whole["roundtrip_examples"] == ["bir üç", "iki dört", "beş"] and whole["roundtrip_failed"] == 5
+    assert (whole["truncated"], whole["truncated_share"]) == (3, round(3 / 7, 4))
