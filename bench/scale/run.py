@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -51,7 +52,7 @@ def _data(n: int) -> tuple[Path, dict]:
     return path, json.loads(path.with_suffix(".truth.json").read_text())
 
 
-def _run(args: list[str]) -> tuple[float, tuple[float, float], int]:
+def _run(args: list[str]) -> tuple[float, tuple[float, float], int, list[str]]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", WRAP, *args], cwd=ROOT, env=env, capture_output=True, text=True)
@@ -59,7 +60,9 @@ def _run(args: list[str]) -> tuple[float, tuple[float, float], int]:
     peak = next((line.split()[1:] for line in proc.stderr.splitlines() if line.startswith("PEAK_KB")), ["0", "0"])
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    return wall, (int(peak[0]) / 1024, int(peak[1]) / 1024), proc.returncode
+    # without -q, `check` says one line as each stage ends ("NAME: N records in S s (at T s)"): where time goes
+    stages = [line.strip() for line in proc.stderr.splitlines() if re.search(r": \d+ \w+ in [\d.]+ s \(at ", line)]
+    return wall, (int(peak[0]) / 1024, int(peak[1]) / 1024), proc.returncode, stages
 
 
 def _recall(drops: Path, pairs: list[list[int]]) -> float:
@@ -81,17 +84,19 @@ def bench(n: int, commands: set[str]) -> None:
         reports, outs, figures = {}, {}, {}
         for engine in ("local", "ray"):
             if "check" in commands:
-                wall, peak, rc = _run(["check", str(path), "--report-dir", str(t / f"check_{engine}"),
-                                       "--no-data-docs", "-q", "--engine", engine])
+                wall, peak, rc, stages = _run(["check", str(path), "--report-dir", str(t / f"check_{engine}"),
+                                               "--no-data-docs", "--engine", engine])
                 reports[engine] = json.loads((t / f"check_{engine}" / "report.json").read_text())
                 near = next(c["flagged"] for c in reports[engine]["checks"] if c["name"] == "near_duplicates")
                 figures[("check", engine)] = wall, peak
                 print(f"  check  {engine:5}  {wall:7.1f} s wall  driver peak RSS {peak[0]:6.0f} MiB, own heap "
                       f"(RssAnon) {peak[1]:6.0f} MiB  "
                       f"near_duplicates flagged {near}  (exit {rc})")
+                for line in stages:
+                    print(f"           {line}")
             if "clean" in commands:
-                wall, peak, rc = _run(["clean", str(path), "-o", str(t / f"clean_{engine}.jsonl"), "--dedup",
-                                       "--drops", str(t / f"drops_{engine}.jsonl"), "-q", "--engine", engine])
+                wall, peak, rc, _ = _run(["clean", str(path), "-o", str(t / f"clean_{engine}.jsonl"), "--dedup",
+                                          "--drops", str(t / f"drops_{engine}.jsonl"), "-q", "--engine", engine])
                 outs[engine] = (t / f"clean_{engine}.jsonl").read_bytes(), (t / f"drops_{engine}.jsonl").read_bytes()
                 recall = _recall(t / f"drops_{engine}.jsonl", truth["near"])
                 figures[("clean", engine)] = wall, peak

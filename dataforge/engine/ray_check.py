@@ -12,12 +12,13 @@
    suites hold; other expectations, and a run that builds Data Docs, validate the whole table at once). The few
    texts the report quotes are fetched afterwards.
 So report.json equals the local engine's up to timings. Chosen over per-block partial aggregates because it is
-exact by construction (GX itself judges every row; the report's medians, quantiles and histograms read the same
-table) and reuses the report code as is. What still grows with the input in the driver's heap: the rows each check
-flags (GX lists every unexpected row; the report counts them), the duplicate maps, the rejected records, and a few
-columns a record while the report filters (the statistics' columns, the quoted texts' column): ~0.17 KiB a record
-measured from 100k to 300k records, against ~1.0 KiB with the table in the heap; not flat yet (docs/scale.md). The
-spill needs about the table's in-memory size on disk (~0.23 KB a record). Figures: bench/RESULTS.md."""
+exact by construction (GX itself judges every row) and reuses the report code as is. The report is added up from
+the suite's slices (quality.tally): per check the counts, the first rows and lines; value counts of the lengths,
+language and token figures for the statistics and plots (exact medians and quantiles from counts). So no list as
+long as the input is kept in the driver's heap; what still grows with the input there: the duplicate maps (an
+entry per duplicate, not per record) and the rejected records' rows. Measured: ~0.05 KiB a record from 100k to
+300k records (before the tally: ~0.17; with the table in the heap: ~1.0). The spill needs about the table's
+in-memory size on disk (~0.23 KB a record). Figures: bench/RESULTS.md."""
 
 from __future__ import annotations
 
