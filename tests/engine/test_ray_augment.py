@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.slow
-BLOCK = 8000  # bytes: the 77 sample records in 4 blocks
+BLOCK = 8000  # bytes: the 77 sample records in 5 blocks
 
 
 @pytest.fixture(scope="module")
