@@ -83,7 +83,9 @@ def cmd_augment(args: argparse.Namespace) -> int:
     from dataforge.augment.run import augment_file
     from dataforge.validate import resolve_format
 
-    _guard([args.path], {"-o": args.output})
+    # the run writes OUT.partial and OUT.journal first (--resume): neither may be the input either
+    _guard([args.path], {"-o": args.output, "-o (its .partial file)": args.output and f"{args.output}.partial",
+                         "-o (its .journal file)": args.output and f"{args.output}.journal"})
     names = set(AugmentConfig.model_fields)
     cfg = load_config({k: v for k, v in vars(args).items() if k in names and v is not None})
     fmt = resolve_format(args.path, args.format)  # an unreadable input fails before any model loads
@@ -129,7 +131,8 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="where the work runs: this process (default) or a Ray cluster (docs/scale.md)")
     p.add_argument("--ray-address", metavar="ADDR",
-                   help="auto (a cluster started here) or ray://HOST:PORT; default: RAY_ADDRESS, else a local Ray")
+                   help="auto (a cluster started on this machine) or HOST:PORT of the head's GCS; not ray:// (Ray "
+                        "Data does not run over Ray Client); default: RAY_ADDRESS, else a local Ray")
 
 
 def _check_on_ray(args: argparse.Namespace):

@@ -5,10 +5,15 @@ appended to `OUT.journal`: how many source records are done, the byte length of 
 and the counts so far. On resume the partial file is cut back to the last journalled length (dropping a chunk
 that was half written when the run died) and reading starts after the last done record. On success the partial
 file is renamed to OUT and the journal removed.
+
+The journal's first line says what the partial file is a part of: the settings that shape the output, a digest
+of the input, and the engine that wrote it (`--engine local` counts records done, `--engine ray` blocks done: a
+partial file is resumed only by the engine that wrote it).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from typing import Any
@@ -16,29 +21,43 @@ from typing import Any
 from dataforge.errors import UsageError
 
 
+def input_digest(path: str) -> str:
+    """sha256 of the input file: a resume over an input that changed since would splice two different files."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 class Journal:
-    def __init__(self, out: str, fingerprint: str):
+    def __init__(self, out: str, fingerprint: str, *, input_digest: str | None = None, engine: str = "local"):
         self.out = out
         self.partial = f"{out}.partial"
         self.path = f"{out}.journal"
         self.fingerprint = fingerprint  # the settings that shape the output: resuming with others would mix runs
+        self.input = input_digest
+        self.engine = engine
+        self.checkpoints: list[dict[str, Any]] = []  # the entries a resumed run continues after
         self.f = None
         self.log = None
 
-    def start(self, resume: bool) -> tuple[int, dict[str, Any]]:
-        """Open for writing; returns (source records already done, counts so far)."""
+    def start(self, resume: bool) -> dict[str, Any]:
+        """Open for writing; returns the last checkpoint (`done`, `bytes`, `counts`, ...; {} for a fresh run)."""
         exists = os.path.exists(self.partial) or os.path.exists(self.path)
         if exists and not resume:
             raise UsageError(f"{self.partial}: left by an interrupted run: pass --resume to continue it, or delete "
                              f"{self.partial} and {self.path} to start over")
-        done, counts, size = 0, {}, 0
+        last: dict[str, Any] = {}
         if resume and exists:
             entries = self._entries()
-            if not entries or entries[0].get("fingerprint") != self.fingerprint:
-                raise UsageError(f"{self.path}: written with other settings (method, seed, model, filters ...): "
-                                 "rerun with the same options, or delete it and the .partial file to start over")
-            last = entries[-1]
-            done, counts, size = last.get("done", 0), last.get("counts", {}), last.get("bytes", 0)
+            if not entries:
+                raise UsageError(f"{self.path}: missing or unreadable, so what {self.partial} holds is unknown: "
+                                 f"delete {self.partial} to start over")
+            self._check(entries[0])
+            self.checkpoints = entries[1:]
+            last = entries[-1] if len(entries) > 1 else {}
+        size = last.get("bytes", 0)
         os.makedirs(os.path.dirname(os.path.abspath(self.out)), exist_ok=True)
         mode = "r+b" if resume and os.path.exists(self.partial) else "wb"
         self.f = open(self.partial, mode)
@@ -46,8 +65,22 @@ class Journal:
         self.f.seek(size)
         self.log = open(self.path, "a" if resume and exists else "w", encoding="utf-8")
         if not (resume and exists):
-            self._append({"fingerprint": self.fingerprint})
-        return done, counts
+            self._append({"fingerprint": self.fingerprint, "input": self.input, "engine": self.engine})
+        return last
+
+    def _check(self, head: dict[str, Any]) -> None:
+        """The partial file is a part of this very run: same engine, same input, same settings."""
+        engine = head.get("engine", "local")  # journals from before the Ray engine were all local
+        if engine != self.engine:
+            raise UsageError(f"{self.partial}: left by an interrupted `--engine {engine}` run, which counts its "
+                             f"progress its own way: rerun with --engine {engine} --resume to continue it, or delete "
+                             f"{self.partial} and {self.path} to start over")
+        if head.get("input", self.input) != self.input:  # older journals have no digest: nothing to compare
+            raise UsageError(f"{self.path}: the input changed since the interrupted run: resuming would splice two "
+                             f"different files; delete {self.partial} and {self.path} to start over")
+        if head.get("fingerprint") != self.fingerprint:
+            raise UsageError(f"{self.path}: written with other settings (method, seed, model, filters ...): "
+                             "rerun with the same options, or delete it and the .partial file to start over")
 
     def _entries(self) -> list[dict[str, Any]]:
         entries = []
@@ -70,11 +103,12 @@ class Journal:
     def write(self, data: bytes) -> None:
         self.f.write(data)
 
-    def checkpoint(self, done: int, counts: dict[str, Any]) -> None:
-        """Everything for the first `done` source records is in the partial file: record that durably."""
+    def checkpoint(self, done: int, counts: dict[str, Any], **more: Any) -> None:
+        """Everything for the first `done` source records (or blocks) is in the partial file: record that durably.
+        `more`: what else a resumed run needs from the finished part (the Ray engine: invalid records, problems)."""
         self.f.flush()
         os.fsync(self.f.fileno())
-        self._append({"done": done, "bytes": self.f.tell(), "counts": counts})
+        self._append({"done": done, "bytes": self.f.tell(), "counts": counts, **more})
 
     def finish(self) -> None:
         self.f.close()

@@ -16,7 +16,7 @@ import orjson
 
 from dataforge.augment.config import AugmentConfig
 from dataforge.augment.filters import tool_calls_changed
-from dataforge.augment.journal import Journal
+from dataforge.augment.journal import Journal, input_digest
 from dataforge.augment.progress import count_records, progress_bar
 from dataforge.augment.tally import AugmentSummary, Tally
 from dataforge.augment.task import instruction_text, is_turkish, mentions, read_task
@@ -173,15 +173,22 @@ def _shape_changed(new_texts: dict) -> str | None:
     return "shape_changed" if empty else None
 
 
+def fingerprint(cfg: AugmentConfig, fmt: str, extra: object) -> str:
+    """The settings that shape the output, hashed for the journal. `extra`: the local engine's augmenter
+    params, the Ray engine's block size (blocks are its unit of progress)."""
+    data = json.dumps([cfg.model_dump(exclude=set(NOT_IN_OUTPUT)), extra, fmt], sort_keys=True)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
 def augment_file(path: str, out: str, cfg: AugmentConfig, augmenter: Augmenter, filters: list, *,
                  fmt: str = "auto", resume: bool = False, progress: bool = True, allow_extra: bool = False,
                  report: Callable[[Problem], None] | None = None) -> AugmentSummary:
     fmt = resolve_format(path, fmt)
-    fingerprint = json.dumps([cfg.model_dump(exclude=set(NOT_IN_OUTPUT)), augmenter.params(), fmt], sort_keys=True)
-    journal = Journal(out, hashlib.sha256(fingerprint.encode()).hexdigest())
+    journal = Journal(out, fingerprint(cfg, fmt, augmenter.params()), input_digest=input_digest(path))
     tally = Tally(augmenter.method_name)
-    done, state = journal.start(resume)
-    tally.restore(state)
+    last = journal.start(resume)
+    done = last.get("done", 0)
+    tally.restore(last.get("counts", {}))
     fs = FileSummary(path, fmt)
     bar = progress_bar(progress, done, count_records(path) if progress else None)
     try:

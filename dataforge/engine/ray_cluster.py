@@ -33,8 +33,10 @@ def require_ray():
 def connected(address: str | None) -> Iterator[object]:
     """Ray, connected for the duration. `address`: None (RAY_ADDRESS, else a cluster `ray start` left on this
     machine, else a new local one that ends with the command), "auto" (a running cluster on this machine; an
-    error when there is none) or ray://HOST:PORT. A process already connected (the service, tests) stays so."""
+    error when there is none) or HOST:PORT (a head's GCS). A process already connected (the service, tests)
+    stays so. Ray Client addresses (ray://) are refused: Ray Data needs a driver that is part of the cluster."""
     ray = require_ray()
+    refuse_ray_client(address)
     if ray.is_initialized():
         _quiet_data()
         yield ray
@@ -49,6 +51,18 @@ def connected(address: str | None) -> Iterator[object]:
         yield ray
     finally:
         ray.shutdown()
+
+
+def refuse_ray_client(address: str | None) -> None:
+    """Ray Data does not run over Ray Client: its driver talks to the local raylet and object store, which a
+    client has not got (it fails inside Ray with "'Worker' object has no attribute 'core_worker'" or "Global
+    node is not initialized"; ray-project/ray#48682, #41333). Say so before connecting, in one line."""
+    given, where = (address, f"--ray-address {address}") if address else \
+        (os.environ.get("RAY_ADDRESS"), f"RAY_ADDRESS={os.environ.get('RAY_ADDRESS')}")
+    if given and given.strip().lower().startswith("ray://"):
+        raise UsageError(f"{where}: a Ray Client address, and Ray Data (--engine ray) does not work over Ray "
+                         "Client: run the command on a node of the cluster with `--ray-address auto`, or give "
+                         "the head's GCS address as HOST:PORT (e.g. HEAD:6379)")
 
 
 def _quiet_data() -> None:

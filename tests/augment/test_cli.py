@@ -40,6 +40,16 @@ def test_synonym_run_prints_a_json_summary_and_repeats_byte_for_byte(tmp_path, c
     assert summary["written"] == 12 + m["kept"] == len((tmp_path / "a.jsonl").read_bytes().splitlines())
 
 
+def test_the_partial_file_may_not_be_the_input_either(tmp_path, capsys):
+    """The run writes OUT.partial (and OUT.journal) before OUT: an input named so would be truncated."""
+    src = tmp_path / "o.jsonl.partial"
+    src.write_bytes((SAMPLE / "chat_tr.jsonl").read_bytes())
+    code = main(["augment", str(src), "-o", str(tmp_path / "o.jsonl"), "--method", "synonym"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith(f"-o (its .partial file) {src}: is the input file")
+    assert src.read_bytes() == (SAMPLE / "chat_tr.jsonl").read_bytes()
+
+
 def test_missing_input_fails_before_any_model_loads(tmp_path, capsys):
     code = main(["augment", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "o.jsonl"), "--method",
                  "backtranslate", "--model", str(tmp_path / "no-model")])

@@ -1,4 +1,5 @@
 import os
+import shutil
 from pathlib import Path
 
 import orjson
@@ -94,6 +95,20 @@ def test_resume_with_other_settings_is_refused(tmp_path, setup, morphology, ship
         go(tmp_path, "x.jsonl", cfg, crashing, filters)
     with pytest.raises(UsageError, match="other settings"):
         go(tmp_path, "x.jsonl", cfg.model_copy(update={"seed": 4}), crashing, filters, resume=True)
+
+
+def test_resume_over_a_changed_input_is_refused(tmp_path, setup, morphology, shipped_lexicon, monkeypatch):
+    """Resuming after the input changed would splice the old file's first records onto the new one's rest."""
+    monkeypatch.setattr(run, "CHUNK", 16)
+    cfg, aug, filters = setup
+    src, out = tmp_path / "in.jsonl", str(tmp_path / "x.jsonl")
+    shutil.copy(SAMPLE / "instructions_tr.jsonl", src)
+    crashing = CrashingSynonyms(shipped_lexicon, morphology, ratio=0.3, crash_on=2)
+    with pytest.raises(DataforgeError):
+        run.augment_file(str(src), out, cfg, crashing, filters, progress=False)
+    src.write_bytes(src.read_bytes().replace(b"\n", b"\n\n", 1))  # one blank line more: other bytes, same records
+    with pytest.raises(UsageError, match="the input changed since the interrupted run"):
+        run.augment_file(str(src), out, cfg, aug, filters, progress=False, resume=True)
 
 
 def test_a_fresh_run_that_fails_at_once_leaves_nothing(tmp_path, setup, morphology, shipped_lexicon):

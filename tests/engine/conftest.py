@@ -1,8 +1,8 @@
 """A real Ray cluster on 127.0.0.1 for the engine tests, started once per session: a head node without CPUs
-(so every task runs on a worker) and two worker nodes with one CPU each, each started by its own `ray start`
-with a small object store, in a short temp dir. Torn down after: every process in the sessions of those three
-`ray start` commands or naming this cluster's temp dir (ours alone), by pid; never `ray stop`, which would stop
-other people's clusters on this machine too."""
+(so every task runs on a worker; it also serves Ray Client on `client_port`) and two worker nodes with one CPU
+each, each started by its own `ray start` with a small object store, in a short temp dir. Torn down after: every
+process in the sessions of those three `ray start` commands or naming this cluster's temp dir (ours alone), by
+pid; never `ray stop`, which would stop other people's clusters on this machine too."""
 
 from __future__ import annotations
 
@@ -29,7 +29,10 @@ def _ray_bin() -> str:
 def _env() -> dict:
     return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                 RAY_USAGE_STATS_ENABLED="0", RAY_DATA_USAGE_DISABLED="1", HF_HUB_OFFLINE="1",
-                TRANSFORMERS_OFFLINE="1", RAY_AUTH_MODE=AUTH)
+                TRANSFORMERS_OFFLINE="1", RAY_AUTH_MODE=AUTH,
+                # the Ray Client server gives a client's own server this long to come up (30 s by default: too
+                # short on a loaded 2-core box)
+                RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S="120")
 
 
 def _session(pid: str) -> int | None:
@@ -59,6 +62,7 @@ class Cluster:
         self.tmp = tempfile.mkdtemp(prefix="dfray", dir="/tmp")  # short: Ray's socket paths have a length limit
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
+        self.client_port = free_port()  # its Ray Client server (ray://), on a port of its own, not 10001
         self.sessions: set[int] = set()
 
     def _start(self, *args: str) -> None:
@@ -73,6 +77,7 @@ class Cluster:
 
     def start(self) -> Cluster:
         self._start("--head", "--node-ip-address", "127.0.0.1", "--port", str(self.port), "--num-cpus", "0",
+                    "--ray-client-server-port", str(self.client_port),
                     "--object-store-memory", str(OBJECT_STORE), "--include-dashboard=false",
                     "--temp-dir", self.tmp)
         for _ in range(2):
