@@ -185,6 +185,10 @@ class TrainSection(_Strict):
     show_labels: int = Field(0, ge=0, description="Print the loss mask of this many records before training.")
     mask_check_records: int = Field(2000, gt=0, description="Records tokenised by the label-mask check.")
     dataloader_workers: int = Field(0, ge=0, description="DataLoader worker processes.")
+    num_gpus: int = Field(1, ge=0, description="GPUs of a service train job: on Ray (`dataforge serve "
+                          "--ray-address`) its task asks the cluster for this many and sees only them (0: CPU, no "
+                          "GPU visible); more than 1 runs `accelerate launch --num_processes N` inside the job. "
+                          "`dataforge train` itself uses the GPUs it sees (--num-processes for more than one).")
 
     @field_validator("report_to", mode="before")
     @classmethod

@@ -17,8 +17,10 @@ from dataforge.service.errors import ServiceError, not_found
 from dataforge.service.models import Job, Team, now
 from dataforge.service.schemas import CheckParams, CleanParams, EvaluateParams, ExportParams, JobIn, JobOut, SplitParams
 
+ACTIVE = ("queued", "running")  # a queued job with a worker is claimed: waiting in the Ray cluster's queue
 LOG_TAIL = 20  # lines of the job's log shown in its JSON
-HIDDEN = {"progress.json", "result.json", "error.json", "spec.json"}  # the worker's own files, not artifacts
+# the worker's own files, not artifacts
+HIDDEN = {"progress.json", "result.json", "error.json", "spec.json", "started.json"}
 
 
 def _typed(model: type[BaseModel], params: dict) -> dict:
@@ -135,10 +137,12 @@ def get_job(s: Session, team: Team, job_id: str) -> Job:
 
 
 def cancel(s: Session, job: Job) -> None:
-    if job.state == "queued":
+    if job.state == "queued" and job.worker is None:
         job.state, job.finished_at, job.error = "cancelled", now(), "cancelled before it started"
-    elif job.state == "running":
-        job.cancel_requested = True  # the worker kills the job's process within a second
+    elif job.state in ACTIVE:
+        # the worker kills the job's process (or cancels its Ray task, running or still in Ray's queue) within
+        # a second
+        job.cancel_requested = True
     else:
         raise ServiceError(409, "conflict", f"job {job.id} already {job.state}: nothing to cancel")
 
@@ -165,18 +169,29 @@ def job_out(job: Job, store_root: str) -> JobOut:
 
 # ---- the worker's side ---------------------------------------------------------------------------------------
 
-def claim(db: Database, worker: str) -> Job | None:
-    """Take the oldest queued job. PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED; SQLite: the session's BEGIN
-    IMMEDIATE holds the write lock from the read to the update, so no two workers take the same job."""
+def claim(db: Database, worker: str, *, waits: bool = False) -> Job | None:
+    """Take the oldest queued job that no worker holds. PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED; SQLite:
+    the session's BEGIN IMMEDIATE holds the write lock from the read to the update, so no two workers take the
+    same job. The claimed job is `running`; with `waits` (a Ray worker: the job goes into the cluster's queue
+    first) it stays `queued`, held by `worker`, until started() says it runs."""
     with db.session(immediate=True) as s:
-        job = s.scalars(select(Job).where(Job.state == "queued").order_by(Job.created_at).limit(1)
-                        .with_for_update(skip_locked=True)).first()
+        job = s.scalars(select(Job).where(Job.state == "queued", Job.worker.is_(None)).order_by(Job.created_at)
+                        .limit(1).with_for_update(skip_locked=True)).first()
         if job is None:
             return None
         t = now()
-        job.state, job.worker, job.started_at, job.heartbeat_at = "running", worker, t, t
+        job.worker, job.heartbeat_at = worker, t
+        if not waits:
+            job.state, job.started_at = "running", t
         job.attempts += 1
         return job
+
+
+def started(db: Database, job_id: str) -> None:
+    """A claimed job that waited (in the Ray cluster's queue) has started on a node: it is `running` now."""
+    with db.session(immediate=True) as s:
+        s.execute(update(Job).where(Job.id == job_id, Job.state == "queued", Job.worker.is_not(None)).values(
+            state="running", started_at=now(), heartbeat_at=now()))
 
 
 def beat(db: Database, job_id: str, progress: dict | None) -> bool:
@@ -185,29 +200,32 @@ def beat(db: Database, job_id: str, progress: dict | None) -> bool:
         values: dict[str, Any] = {"heartbeat_at": now()}
         if progress is not None:
             values["progress"] = progress
-        s.execute(update(Job).where(Job.id == job_id, Job.state == "running").values(**values))
+        s.execute(update(Job).where(Job.id == job_id, Job.state.in_(ACTIVE), Job.worker.is_not(None))
+                  .values(**values))
         return bool(s.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
 
 
 def finish(db: Database, job_id: str, state: str, seconds: float, *, result: dict | None = None,
            error: str | None = None) -> None:
     with db.session(immediate=True) as s:
-        s.execute(update(Job).where(Job.id == job_id, Job.state == "running").values(
+        s.execute(update(Job).where(Job.id == job_id, Job.state.in_(ACTIVE), Job.worker.is_not(None)).values(
             state=state, result=result, error=error, finished_at=now(), seconds=round(seconds, 3)))
 
 
 def requeue(db: Database, job_id: str) -> None:
     """The worker is stopping (the server shuts down): the job runs again after the restart."""
     with db.session(immediate=True) as s:
-        s.execute(update(Job).where(Job.id == job_id, Job.state == "running").values(
+        s.execute(update(Job).where(Job.id == job_id, Job.state.in_(ACTIVE)).values(
             state="queued", worker=None, started_at=None, heartbeat_at=None, progress=None))
 
 
 def reap(db: Database, timeout: float) -> list[str]:
-    """Fail the running jobs whose worker stopped beating (SIGKILL, a lost machine): never `running` forever."""
+    """Fail the claimed jobs (running, or queued on Ray) whose worker stopped beating (SIGKILL, a lost machine):
+    never `running` forever. (A Ray task's owner is its worker: Ray ends the task when the worker dies.)"""
     cutoff = now() - timedelta(seconds=timeout)
     with db.session(immediate=True) as s:
-        dead = s.scalars(select(Job).where(Job.state == "running", Job.heartbeat_at < cutoff)).all()
+        dead = s.scalars(select(Job).where(Job.state.in_(ACTIVE), Job.worker.is_not(None),
+                                           Job.heartbeat_at < cutoff)).all()
         for job in dead:
             job.state, job.finished_at = "failed", now()
             job.error = (f"worker {job.worker} died: no heartbeat for {timeout:.0f} s (killed, or its machine went "

@@ -92,10 +92,10 @@ def check_train_params(params: dict) -> dict:
     for key in overrides:
         if key in RESERVED_RECIPE_KEYS:
             raise ServiceError(422, "invalid", f"params.overrides.{key}: set by the service", f"params.overrides.{key}")
-    from dataforge.train.recipes import load_recipe
+    from dataforge.train.recipes import load_recipe, override_pairs
 
     try:
-        load_recipe(recipe, _override_list(overrides))
+        load_recipe(recipe, override_pairs(overrides))
     except UsageError as exc:
         field = exc.problems[0].field if exc.problems else "overrides"
         raise ServiceError(422, "invalid", "; ".join(f"params.overrides.{p.field}: {p.message}"
@@ -104,26 +104,36 @@ def check_train_params(params: dict) -> dict:
     return {"recipe": recipe, "overrides": overrides}
 
 
-def _override_list(overrides: dict) -> list[str]:
-    import json
-
-    return [f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in overrides.items()]
-
-
 def run_train(inputs: list[str], params: dict, out: str, progress: Progress, gate: dict | None = None) -> dict:
     import json
 
     from dataforge.train.recipe import train
-    from dataforge.train.recipes import load_recipe
+    from dataforge.train.recipes import load_recipe, override_pairs
 
     run_dir = os.path.join(out, "run")
-    overrides = _override_list(params["overrides"]) + [f"data.train={json.dumps(inputs)}", f"output_dir={run_dir}"]
+    overrides = override_pairs(params["overrides"]) + [f"data.train={json.dumps(inputs)}", f"output_dir={run_dir}"]
     recipe, path = load_recipe(params["recipe"], overrides)
     progress("train", 0, recipe.train.max_steps or 0)
     # the service ran the gate before accepting the job (and recorded any override): no second check here
-    train(recipe, path, skip_gate=True, say=lambda text: print(text, flush=True), callbacks=[_steps(progress)])
+    if recipe.train.num_gpus > 1:  # one process per GPU, on the GPUs this job was given
+        _launch(recipe, params["recipe"], overrides)
+    else:
+        train(recipe, path, skip_gate=True, say=lambda text: print(text, flush=True), callbacks=[_steps(progress)])
     _record_in_manifest(run_dir, gate)
     return {"run": "run", "manifest": "run/manifest.json"}
+
+
+def _launch(recipe: Any, spec: str, overrides: list[str]) -> None:
+    """`accelerate launch --num_processes train.num_gpus` of `dataforge train` (no step progress: the steps are
+    counted in other processes)."""
+    from dataforge.errors import DataforgeError
+    from dataforge.train.launch import launch
+
+    n = recipe.train.num_gpus
+    code = launch(recipe, spec, overrides, n, None, skip_gate=True, resume=False, argv_extra=["--quiet"])
+    if code != 0:
+        raise DataforgeError(f"accelerate launch of {n} training processes exited with code {code}: see the "
+                             "job's log")
 
 
 def _steps(progress: Progress):  # noqa: ANN202

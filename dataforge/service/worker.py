@@ -60,7 +60,8 @@ def _ray_job(spec: dict) -> dict:
 
     _outcome(spec)
     ctx = ray.get_runtime_context()
-    return {"node": ctx.get_node_id(), "task": ctx.get_task_id()}
+    # the GPUs the job saw: Ray's CUDA_VISIBLE_DEVICES for its num_gpus ("" for a job that asked for none)
+    return {"node": ctx.get_node_id(), "task": ctx.get_task_id(), "gpus": os.environ.get("CUDA_VISIBLE_DEVICES")}
 
 
 def _outcome(spec: dict) -> int:
@@ -120,7 +121,8 @@ class Worker:
                     print(f"worker {self.name}: reaping failed, trying again: {exc}", file=sys.stderr)
                 last_reap = time.monotonic()
             try:
-                job = jobs.claim(self.db, self.name)
+                # on Ray a claimed job stays `queued` until its task starts on a node of the cluster
+                job = jobs.claim(self.db, self.name, waits=bool(self.ray_address))
             except OperationalError as exc:
                 print(f"worker {self.name}: claiming failed, trying again: {exc}", file=sys.stderr)
                 time.sleep(POLL_S)
@@ -145,7 +147,8 @@ class Worker:
 
     def run(self, job: Job) -> None:
         out = store.job_dir(self.cfg.store, job.team_id, job.id)
-        for leftover in ("result.json", "error.json", "progress.json"):  # a job run again after a restart
+        # a job run again after a restart
+        for leftover in ("result.json", "error.json", "progress.json", "started.json"):
             store.discard(os.path.join(out, leftover))
         os.makedirs(out, exist_ok=True)
         start = time.monotonic()
@@ -178,14 +181,28 @@ class Worker:
         self._finish(job, out, start, cancelled, f"the job's process exited with code {proc.exitcode}")
 
     def _run_on_ray(self, job: Job, spec: dict, out: str, start: float) -> None:
-        """The job as a Ray task; the same heartbeat, cancel and outcome as a local child process."""
-        from dataforge.engine.ray_jobs import RemoteJob
+        """The job as a Ray task; the same heartbeat, cancel and outcome as a local child process. The job stays
+        `queued` (progress: what it waits for) until the task writes started.json on a node."""
+        from dataforge.engine.ray_jobs import RemoteJob, resources, waiting_message
+        from dataforge.errors import DataforgeError
 
-        task = RemoteJob(_ray_job, spec, job.kind)
-        cancelled = False
+        marker = os.path.join(out, "started.json")
+        try:
+            asks = resources(job.kind, job.params.get("recipe"), job.params.get("overrides"))
+            task = RemoteJob(_ray_job, spec, asks, started=marker)
+        except DataforgeError as exc:  # no node is big enough (it would wait forever), or the recipe went bad
+            jobs.finish(self.db, job.id, "failed", time.monotonic() - start,
+                        error="cannot start on Ray: " + "; ".join(exc.lines()))
+            return
+        waiting = {"stage": "queued", "done": 0, "total": 0, "message": waiting_message(asks)}
+        running = cancelled = False
         while not task.done(BEAT_S):
             try:
-                wants_cancel = jobs.beat(self.db, job.id, _read(os.path.join(out, "progress.json")))
+                if not running and os.path.exists(marker):
+                    jobs.started(self.db, job.id)
+                    running, start = True, time.monotonic()
+                progress = _read(os.path.join(out, "progress.json")) if running else waiting
+                wants_cancel = jobs.beat(self.db, job.id, progress)
             except OperationalError as exc:
                 print(f"worker {self.name}: heartbeat of job {job.id} failed: {exc}", file=sys.stderr)
                 continue
@@ -196,16 +213,20 @@ class Worker:
                 task.cancel()
                 jobs.requeue(self.db, job.id)
                 return
+        if not running and os.path.exists(marker):  # it started and ended between two beats
+            jobs.started(self.db, job.id)
+            running = True
         state, value = task.outcome()
         self._finish(job, out, start, cancelled or state == "cancelled",
                      value if state == "failed" else "the Ray task ended without a result",
-                     ray=value if state == "succeeded" else None)
+                     ray=value if state == "succeeded" else None,
+                     cancelled_how="cancelled while running" if running else "cancelled before it started")
 
     def _finish(self, job: Job, out: str, start: float, cancelled: bool, no_result: str,
-                ray: dict | None = None) -> None:
+                ray: dict | None = None, cancelled_how: str = "cancelled while running") -> None:
         seconds = time.monotonic() - start
         if cancelled:
-            jobs.finish(self.db, job.id, "cancelled", seconds, error="cancelled while running")
+            jobs.finish(self.db, job.id, "cancelled", seconds, error=cancelled_how)
             return
         result, error = _read(os.path.join(out, "result.json")), _read(os.path.join(out, "error.json"))
         if result is None:

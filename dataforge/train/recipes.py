@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,13 @@ def parse_overrides(pairs: list[str]) -> tuple[dict[str, Any], list[Problem]]:
         else:
             node[leaf] = value
     return tree, problems
+
+
+def override_pairs(overrides: dict[str, Any]) -> list[str]:
+    """{"train.max_steps": 30, "lora.target_modules": ["q_proj"]} -> ["train.max_steps=30",
+    'lora.target_modules=["q_proj"]']: overrides sent as JSON (the service's params.overrides) as the `key=value`
+    pairs load_recipe takes; strings stay as given, everything else is written as JSON, which YAML reads back."""
+    return [f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in overrides.items()]
 
 
 def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ import pytest
 
 from dataforge.errors import UsageError
 from dataforge.run.config import Recipe
-from dataforge.train.recipes import SHIPPED, describe, load_recipe, parse_overrides, trainers_dir
+from dataforge.train.recipes import SHIPPED, describe, load_recipe, override_pairs, parse_overrides, trainers_dir
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -80,3 +80,25 @@ def test_every_field_has_help():
 def test_parse_overrides_nests_keys():
     tree, problems = parse_overrides(["a.b.c=1", "a.d=true", "e=[1, 2]"])
     assert tree == {"a": {"b": {"c": 1}, "d": True}, "e": [1, 2]} and problems == []
+
+
+def test_num_gpus_defaults_to_one_cpu_recipes_ask_for_none_and_a_bad_value_is_one_line():
+    assert load_recipe("qlora")[0].train.num_gpus == 1
+    assert load_recipe("tiny-cpu")[0].train.num_gpus == 0 and load_recipe("smollm2-cpu")[0].train.num_gpus == 0
+    assert load_recipe("qlora", ["train.num_gpus=4"])[0].train.num_gpus == 4
+    for bad, why in (("-1", "greater than or equal to 0 (got -1)"), ("two", "valid integer")):
+        with pytest.raises(UsageError) as err:
+            load_recipe("qlora", [f"train.num_gpus={bad}"])
+        lines = err.value.lines()
+        assert len(lines) == 2 and lines[1].startswith("<command line>: train.num_gpus: ") and why in lines[1]
+
+
+def test_override_pairs_turn_json_overrides_into_key_value_pairs_that_load_back():
+    overrides = {"train.max_steps": 30, "train.num_gpus": 2, "lora.target_modules": ["q_proj", "v_proj"],
+                 "model.name": "/models/x", "train.packing": False, "train.learning_rate": 1e-4}
+    pairs = override_pairs(overrides)
+    assert pairs == ["train.max_steps=30", "train.num_gpus=2", 'lora.target_modules=["q_proj", "v_proj"]',
+                     "model.name=/models/x", "train.packing=false", "train.learning_rate=0.0001"]
+    r, _ = load_recipe("tiny-cpu", pairs)
+    assert (r.train.max_steps, r.train.num_gpus, r.lora.target_modules) == (30, 2, ["q_proj", "v_proj"])
+    assert (r.model.name, r.train.packing, r.train.learning_rate) == ("/models/x", "none", 1e-4)

@@ -3,6 +3,11 @@
 
 function text(tag, s) { const e = document.createElement(tag); e.textContent = s; return e; }
 
+// a job waiting in the Ray cluster's queue says what for ("waiting for 1 GPU on the Ray cluster")
+function progressText(p) {
+  return p.message || (p.stage + " " + p.done + "/" + p.total);
+}
+
 function setupUpload() {
   const form = document.getElementById("upload");
   if (!form) return;
@@ -56,7 +61,7 @@ function setupJob() {
     stateEl.replaceChildren(stateBadge(box.dataset, job.state));
     if (job.progress) {
       bar.max = job.progress.total || 1; bar.value = job.progress.done || 0;
-      ptext.textContent = job.progress.stage + " " + job.progress.done + "/" + job.progress.total;
+      ptext.textContent = progressText(job.progress);
     }
     log.textContent = job.log_tail.join("\n");
     if (FINAL.includes(job.state)) { window.location.reload(); return; }
@@ -83,8 +88,7 @@ function setupJobList() {
       const job = await r.json();
       row.querySelector("[data-cell=state]").replaceChildren(stateBadge(table.dataset, job.state));
       if (job.progress) {
-        row.querySelector("[data-cell=progress]").textContent =
-          job.progress.stage + " " + job.progress.done + "/" + job.progress.total;
+        row.querySelector("[data-cell=progress]").textContent = progressText(job.progress);
       }
       if (job.seconds) row.querySelector("[data-cell=seconds]").textContent = job.seconds;
       if (!FINAL.includes(job.state)) setTimeout(tick, 1000);
