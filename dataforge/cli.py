@@ -644,18 +644,35 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return COMMANDS[args.command][1](args)
-    except DataforgeError as exc:
-        for line in exc.lines():
-            print(line, file=sys.stderr)
-        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # a bug: say so in one line; the traceback only on request
+    except Exception as exc:
+        root = remote_cause(exc)
+        if isinstance(root, DataforgeError):
+            for line in root.lines():
+                print(line, file=sys.stderr)
+            return root.exit_code
         if os.environ.get("DATAFORGE_DEBUG") == "1":
             raise
-        print(f"dataforge: internal error: {type(exc).__name__}: {exc} (set DATAFORGE_DEBUG=1 for the traceback)",
-              file=sys.stderr)
+        # a bug: say so in one line; the traceback only on request
+        first = (str(root).strip().splitlines() or [""])[0]
+        print(f"dataforge: internal error: {type(root).__name__}: {first} (set DATAFORGE_DEBUG=1 for the "
+              "traceback)", file=sys.stderr)
         return 2
+
+
+def remote_cause(exc: BaseException) -> BaseException:
+    """The error a Ray worker raised, out of Ray's wrappers: a task's error comes back as RayTaskError(Original),
+    whose text is the worker's whole traceback, and Ray Data wraps a map function's error in a UserCodeException
+    caused by it. A UsageError raised on a worker is then printed as the one line it is on one machine."""
+    for _ in range(8):  # wrappers nest a few deep at most
+        inner = getattr(exc, "cause", None)  # RayTaskError keeps the original here
+        if not isinstance(inner, BaseException) and type(exc).__name__ == "UserCodeException":
+            inner = exc.__cause__
+        if not isinstance(inner, BaseException) or inner is exc:
+            return exc
+        exc = inner
+    return exc

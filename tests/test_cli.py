@@ -26,6 +26,38 @@ def test_internal_errors_are_one_line(run_cli, monkeypatch, tmp_path):
                                          "(set DATAFORGE_DEBUG=1 for the traceback)")
 
 
+def test_errors_raised_on_a_ray_worker_print_as_on_one_machine(run_cli, monkeypatch, tmp_path):
+    # what Ray hands the driver: RayTaskError(Original), whose text is the worker's traceback, and Ray Data's
+    # UserCodeException caused by it
+    exceptions = pytest.importorskip("ray.exceptions")
+    from ray.data.exceptions import UserCodeException
+
+    from dataforge.errors import UsageError
+
+    def remote(cause):
+        return exceptions.RayTaskError("_check_block", "Traceback (most recent call last):\n  File \"x.py\"\n",
+                                       cause).as_instanceof_cause()
+
+    def wrapped(cause):
+        try:
+            raise UserCodeException("UDF failed to process a data block.") from remote(cause)
+        except UserCodeException as exc:
+            return exc
+
+    for make in (remote, wrapped):
+        for cause, code, line in ((UsageError("t.jsonl:3: messages: bad role; fix it"), 2,
+                                   "t.jsonl:3: messages: bad role; fix it"),
+                                  (ValueError("kaboom\nsecond line"), 2,
+                                   "dataforge: internal error: ValueError: kaboom (set DATAFORGE_DEBUG=1 for the "
+                                   "traceback)")):
+            def boom(args, exc=make(cause)):
+                raise exc
+
+            monkeypatch.setitem(cli.COMMANDS, "validate", (cli.COMMANDS["validate"][0], boom))
+            got, _, err = run_cli("validate", tmp_path / "x.jsonl")
+            assert (got, err.strip()) == (code, line)
+
+
 def test_usage_errors_exit_2(run_cli):
     with pytest.raises(SystemExit) as exc:
         run_cli("validate", "--format", "yaml", "x")
