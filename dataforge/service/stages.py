@@ -12,9 +12,12 @@ from typing import Any
 from dataforge.errors import UsageError
 from dataforge.service.errors import ServiceError
 
+# the recipes under trainers/ (one owner: train.recipes.SHIPPED); a hand-kept copy here had drifted ("prefix",
+# "prompt" instead of prefix-tuning, prompt-tuning; no p-tuning or smollm2-cpu)
+from dataforge.train.recipes import SHIPPED as SHIPPED_RECIPES
+
 Progress = Callable[[str, int, int], None]  # stage, done, total
 
-SHIPPED_RECIPES = ("tiny-cpu", "lora", "qlora", "dora", "ia3", "prefix", "prompt")
 # recipe keys a client may not set: the service picks the data (the job's inputs) and the run directory
 RESERVED_RECIPE_KEYS = ("data.train", "data.val", "output_dir")
 
