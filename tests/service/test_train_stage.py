@@ -43,3 +43,16 @@ def test_a_failed_launch_is_the_jobs_error(launches, tmp_path):
     with pytest.raises(DataforgeError, match="accelerate launch of 4 training processes exited with code 3"):
         stages.run_train([str(SAMPLE / "chat_tr.jsonl")], {"recipe": "tiny-cpu", "overrides": {"train.num_gpus": 4}},
                          str(tmp_path), lambda *a: None)
+
+
+def test_a_train_job_may_name_every_shipped_recipe_and_no_other():
+    from dataforge.service.errors import ServiceError
+    from dataforge.train.recipes import trainers_dir
+
+    on_disk = {p.stem for p in trainers_dir().glob("*.yaml")}
+    for name in sorted(on_disk):
+        assert stages.check_train_params({"recipe": name})["recipe"] == name
+    for name in ("prefix", "prompt", "../trainers/lora"):
+        with pytest.raises(ServiceError) as exc:
+            stages.check_train_params({"recipe": name})
+        assert exc.value.field == "params.recipe"
