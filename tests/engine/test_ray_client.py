@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -40,7 +41,7 @@ def test_data_commands_refuse_a_ray_client_address_in_one_line(ray_cluster, tmp_
 
 JOB_OVER_CLIENT = """
 import sys
-from dataforge.engine.ray_jobs import RemoteJob, connect
+from dataforge.engine.ray_jobs import RemoteJob, connect, resources
 
 def double(x):  # defined here, so Ray Client ships these by value
     return 2 * x
@@ -49,8 +50,15 @@ def count_rows(n):  # Ray Data inside the task: the task runs on a node, a drive
     import ray
     return ray.data.range(n).count()
 
-connect(sys.argv[1])
-print(RemoteJob(double, 21, "check").outcome(), RemoteJob(count_rows, 40, "check").outcome())
+try:
+    connect(sys.argv[1])
+except ConnectionAbortedError as exc:
+    # Ray's proxier starts a server per client and reads its command line; once in a full `make test` that
+    # process was already gone (psutil.ZombieProcess inside Ray, "Initialization failure from server"). A client
+    # connects again, as Ray Client's own reconnects do; a second failure fails the test.
+    print(f"first connection failed, once more: {str(exc).strip().splitlines()[-1]}", file=sys.stderr)
+    connect(sys.argv[1])
+print(RemoteJob(double, 21, resources("check")).outcome(), RemoteJob(count_rows, 40, resources("check")).outcome())
 """
 
 
@@ -58,5 +66,7 @@ def test_service_jobs_run_as_ray_tasks_through_ray_client(ray_cluster):
     client = f"ray://127.0.0.1:{ray_cluster.client_port}"
     done = subprocess.run([sys.executable, "-c", JOB_OVER_CLIENT, client], cwd=ROOT, env=_env(),
                           capture_output=True, text=True, timeout=240)
-    assert done.returncode == 0, done.stderr[-2000:]
+    logs = "".join(f"\n--- {p.name}:\n" + p.read_text()[-1500:]
+                   for p in Path(ray_cluster.tmp).glob("session_latest/logs/ray_client_server*.err"))
+    assert done.returncode == 0, done.stderr[-2000:] + logs
     assert done.stdout.strip().splitlines()[-1] == "('succeeded', 42) ('succeeded', 40)"
