@@ -6,6 +6,7 @@ Nothing is held beyond one block of input, so memory stays flat however large th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -361,3 +362,13 @@ def load_json(item: Item) -> tuple[Any, Problem | None]:
             hint = "fix the JSON syntax"
         return None, Problem("", item.line, "line", f"invalid JSON ({text.split(':')[0]}): {hint}",
                              "invalid_json")
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file's bytes, read 1 MiB at a time (the one copy: run manifests, GGUF sources, augment journals
+    and the service's versions all hash files with it)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -13,21 +13,11 @@ partial file is resumed only by the engine that wrote it).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from typing import Any
 
 from dataforge.errors import UsageError
-
-
-def input_digest(path: str) -> str:
-    """sha256 of the input file: a resume over an input that changed since would splice two different files."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class Journal:

@@ -16,12 +16,13 @@ import orjson
 
 from dataforge.augment.config import AugmentConfig
 from dataforge.augment.filters import tool_calls_changed
-from dataforge.augment.journal import Journal, input_digest
+from dataforge.augment.journal import Journal
 from dataforge.augment.progress import count_records, progress_bar
 from dataforge.augment.tally import AugmentSummary, Tally
 from dataforge.augment.task import instruction_text, is_turkish, mentions, read_task
 from dataforge.errors import DataforgeError, Problem
 from dataforge.formats.registry import to_dict
+from dataforge.io import file_sha256
 from dataforge.records import Augmentation, Message, Record, TextPart
 from dataforge.validate import FileSummary, iter_records, resolve_format
 
@@ -184,7 +185,7 @@ def augment_file(path: str, out: str, cfg: AugmentConfig, augmenter: Augmenter, 
                  fmt: str = "auto", resume: bool = False, progress: bool = True, allow_extra: bool = False,
                  report: Callable[[Problem], None] | None = None) -> AugmentSummary:
     fmt = resolve_format(path, fmt)
-    journal = Journal(out, fingerprint(cfg, fmt, augmenter.params()), input_digest=input_digest(path))
+    journal = Journal(out, fingerprint(cfg, fmt, augmenter.params()), input_digest=file_sha256(path))
     tally = Tally(augmenter.method_name)
     last = journal.start(resume)
     done = last.get("done", 0)

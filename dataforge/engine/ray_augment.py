@@ -13,10 +13,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from dataforge.augment.journal import Journal, input_digest
+from dataforge.augment.journal import Journal
 from dataforge.engine import input_blocks
 from dataforge.engine.ray_cluster import connected
 from dataforge.errors import Problem
+from dataforge.io import file_sha256
 
 
 class AugmentBlocks:
@@ -61,7 +62,7 @@ def augment_ray(path: str, out: str, cfg, *, fmt: str = "auto", allow_extra: boo
 
     specs = input_blocks.plan([path], fmt, block_bytes)
     journal = Journal(out, fingerprint(cfg, specs[0].fmt, {"block_bytes": block_bytes}),
-                      input_digest=input_digest(path), engine="ray")
+                      input_digest=file_sha256(path), engine="ray")
     last = journal.start(resume)
     done, invalid = last.get("done", 0), last.get("invalid", 0)
     tally = Tally(cfg.method)

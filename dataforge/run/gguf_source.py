@@ -20,13 +20,13 @@ as Q4_1), found through importlib.metadata without importing the package (its ow
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
 
 from dataforge.errors import InputError, MissingDependency, UsageError
+from dataforge.io import file_sha256
 
 CACHE_ENV = "DATAFORGE_CACHE"
 PACKAGE_PREFIX = "package:"
@@ -70,14 +70,6 @@ def _packaged_gguf(dist: str, key: str) -> Path:
     if len(ggufs) != 1:
         raise UsageError(f"{key}: {PACKAGE_PREFIX}{dist}: the package ships {len(ggufs)} GGUF files, expected one")
     return Path(metadata.distribution(dist).locate_file(ggufs[0]))
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def converted_folder(gguf: Path, say=None) -> Path:

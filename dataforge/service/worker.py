@@ -245,16 +245,12 @@ class Worker:
     def _derive(self, job: Job, out: str, made: dict[str, str]) -> dict[str, str]:
         """Each derived file becomes a version of the dataset (the first input's unless the job named one),
         with its lineage: parents, job, kind, params, tool version."""
-        import hashlib
+        from dataforge.io import file_sha256
 
         ids: dict[str, str] = {}
         for role, rel in made.items():
             path = os.path.join(out, rel)
-            h = hashlib.sha256()
-            with open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            sha = h.hexdigest()
+            sha = file_sha256(path)
             filename = f"{job.kind}-{role}.jsonl"
             size = os.path.getsize(path)
             # keep the job's own copy downloadable: the store gets a hard link (the same bytes, no copy)
