@@ -27,6 +27,12 @@ class Tally:
         return {"records": self.records, "originals_written": self.originals_written, "candidates": self.candidates,
                 "kept": self.kept, "rejected": dict(sorted(self.rejected.items()))}
 
+    def merge(self, state: dict[str, Any]) -> None:
+        """Add another tally's state (a block's, counted on a Ray worker)."""
+        for key in ("records", "originals_written", "candidates", "kept"):
+            setattr(self, key, getattr(self, key) + state.get(key, 0))
+        self.rejected.update(state.get("rejected", {}))
+
     def restore(self, state: dict[str, Any]) -> None:
         for key in ("records", "originals_written", "candidates", "kept"):
             setattr(self, key, state.get(key, 0))

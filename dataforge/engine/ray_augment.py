@@ -112,12 +112,7 @@ def _results(ray, specs: list, cfg, allow_extra: bool, actors: int | None) -> It
 def write_block(journal: Journal, row: dict, tally, invalid: int, report) -> int:
     """Append one block's lines to the partial output, add its tally part, and journal it. `invalid`: invalid
     input records before this block; returns the count after it."""
-    part = pickle.loads(row["tally"])
-    tally.records += part["records"]
-    tally.originals_written += part["originals_written"]
-    tally.candidates += part["candidates"]
-    tally.kept += part["kept"]
-    tally.rejected.update(part["rejected"])
+    tally.merge(pickle.loads(row["tally"]))
     problems = pickle.loads(row["problems"])
     if report:
         for p in problems:
