@@ -57,8 +57,8 @@ def refuse_ray_client(address: str | None) -> None:
     """Ray Data does not run over Ray Client: its driver talks to the local raylet and object store, which a
     client has not got (it fails inside Ray with "'Worker' object has no attribute 'core_worker'" or "Global
     node is not initialized"; ray-project/ray#48682, #41333). Say so before connecting, in one line."""
-    given, where = (address, f"--ray-address {address}") if address else \
-        (os.environ.get("RAY_ADDRESS"), f"RAY_ADDRESS={os.environ.get('RAY_ADDRESS')}")
+    given = address or os.environ.get("RAY_ADDRESS")
+    where = f"--ray-address {address}" if address else f"RAY_ADDRESS={given}"
     if given and given.strip().lower().startswith("ray://"):
         raise UsageError(f"{where}: a Ray Client address, and Ray Data (--engine ray) does not work over Ray "
                          "Client: run the command on a node of the cluster with `--ray-address auto`, or give "
