@@ -66,8 +66,14 @@ def refuse_ray_client(address: str | None) -> None:
 
 
 def _quiet_data() -> None:
-    """Ray Data draws progress bars and logs its plan; dataforge reports its own stages."""
+    """Ray Data draws progress bars and logs its plan and every dataset's end; dataforge reports its own stages.
+    Its warnings and errors still show, except the one that says its progress bars are off."""
+    import logging
+
     from ray.data import DataContext
+
+    logging.getLogger("ray.data._internal.execution.streaming_executor").setLevel(logging.WARNING)
+    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)
 
     ctx = DataContext.get_current()
     ctx.enable_progress_bars = False

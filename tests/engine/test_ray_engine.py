@@ -200,4 +200,6 @@ def test_cli_check_engine_ray_joins_the_cluster(ray_cluster, chat_tokenizers, tm
                      compare_tokenizers=[small], max_seq_len=150)
     assert r.returncode == (0 if local.passed else 1), r.stderr
     assert "Traceback" not in r.stderr
+    # Ray Data's own chatter (a line per dataset executed, "progress bars disabled") stays out of -q's output
+    assert "execution finished" not in r.stderr and "Progress bars" not in r.stderr, r.stderr
     assert _report(str(tmp_path / "ray" / "report.json")) == _report(local.report_json)
