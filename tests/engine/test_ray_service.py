@@ -113,3 +113,42 @@ def test_a_job_the_full_cluster_cannot_start_is_queued_then_runs(ray_server, ray
     finally:
         for h in holds:
             ray.kill(h)
+
+
+def test_the_job_page_shows_what_a_job_waits_for_on_ray_then_its_end(ray_server, ray_cluster):
+    """The same wait, seen in a real browser: the job page says queued and what for, then updates in place to
+    running and succeeded once the cluster has room (no console errors, no serious axe-core violations)."""
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install 'dataforge[dev]'")
+    import ray
+
+    from tests.service.ui.conftest import CHROMIUM, UI, launch_browser
+    from tests.service.ui.test_pages import finished_job
+
+    @ray.remote(num_cpus=1)
+    class Hold:
+        def ready(self) -> bool:
+            return True
+
+    holds = [Hold.remote() for _ in range(2)]
+    with launch_browser(CHROMIUM) as browser:
+        ui = UI(browser, ray_server, ray_server.token("rayui"), "rayui")
+        try:
+            ray.get([h.ready.remote() for h in holds], timeout=120)
+            with ray_server.client(ui.token) as c:
+                sha = upload(c, "chat", SAMPLE / "chat_tr.jsonl").json()["id"]
+                jid = submit(c, "check", [sha]).json()["id"]
+                _until(c, jid, lambda j: (j["progress"] or {}).get("message") is not None)
+            ui.sign_in()
+            ui.go(f"/jobs/{jid}")
+            assert ui.page.locator("#job-progress-text").inner_text() == "waiting for 1 CPU on the Ray cluster"
+            assert ui.page.locator("#job-state").inner_text().strip() == "queued"
+            ui.check_page("ray-job-queued")
+            for h in holds:
+                ray.kill(h)
+            holds = []
+            assert finished_job(ui, timeout_ms=240_000) == "succeeded"
+            ui.check_page("ray-job-succeeded")
+        finally:
+            for h in holds:
+                ray.kill(h)
+            ui.close()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,20 +24,27 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core 4.14.1, MPL-2.
 ARTIFACTS = Path(os.environ.get("DATAFORGE_UI_ARTIFACTS", ROOT / "out" / "test-artifacts" / "ui"))
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium; `make install` does it)")
+@contextmanager
+def launch_browser(path: str = CHROMIUM) -> Iterator:
+    """The headless chromium at `path`, closed after; the test is skipped when there is none."""
+    if not os.access(path, os.X_OK):
+        pytest.skip(f"{path} is not installed (apt-get install chromium; `make install` does it)")
     pw = sync_api.sync_playwright().start()
     try:
         try:
-            b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=60_000)
+            b = pw.chromium.launch(executable_path=path, args=ARGS, timeout=60_000)
         except Exception as exc:  # noqa: BLE001 - any launch failure means no browser here, said in the skip
-            pytest.skip(f"chromium at {CHROMIUM} could not be started: {str(exc).splitlines()[0]}")
+            pytest.skip(f"chromium at {path} could not be started: {str(exc).splitlines()[0]}")
         yield b
         b.close()
     finally:
         pw.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with launch_browser() as b:
+        yield b
 
 
 class UI:
